@@ -1,0 +1,70 @@
+/**
+ * What one probe cycle observed: host figures, each configured service, and the process table
+ * behind them (for /top). Rules, /status, /top, metrics and the samples table build on these types,
+ * so they hold plain numbers and dates only: no handles back into the probe.
+ */
+
+/** How the host as a whole is doing at the moment of the snapshot. */
+export interface HostFigures {
+  /** % of ALL cores busy since the previous snapshot (0-100), like the "%Cpu" line of top. */
+  cpuPercent: number;
+  /** (total - available) / total, 0-100: "available" counts reclaimable cache as free, like free(1). */
+  memoryPercent: number;
+  memoryUsedBytes: number;
+  memoryTotalBytes: number;
+  /** % used of the filesystem holding the home folder, computed like df (used / (used + available to users)). */
+  diskPercent: number;
+  diskUsedBytes: number;
+  diskTotalBytes: number;
+  /** 1, 5 and 15 minute load averages. */
+  load: [number, number, number];
+  uptimeSeconds: number;
+  /** When the host booted; a later bootTime than the previous snapshot's means the host rebooted. */
+  bootTime: Date;
+}
+
+/** One configured service as seen by one probe cycle. */
+export interface ServiceObservation {
+  name: string;
+  /** At least one matching process is alive. */
+  up: boolean;
+  pids: number[];
+  processCount: number;
+  /** % of ONE core summed over the service's processes (can exceed 100 for multi-process services). */
+  cpuPercent: number;
+  /** Resident memory summed over the service's processes. */
+  memoryBytes: number;
+  /** memoryBytes as a share of total host memory, 0-100. */
+  memoryPercent: number;
+  /** Start of the service's oldest process; absent when down. */
+  startedAt?: Date;
+}
+
+/** One process of the table, as /top shows it. */
+export interface ProcessSample {
+  pid: number;
+  /** Kernel process name (comm, at most 15 characters on Linux). */
+  name: string;
+  /** Full command line, space-joined; empty for kernel threads or when unreadable. */
+  commandLine: string;
+  /** % of ONE core since the previous snapshot. */
+  cpuPercent: number;
+  memoryBytes: number;
+  /** memoryBytes as a share of total host memory, 0-100. */
+  memoryPercent: number;
+}
+
+/** Sort key for the busiest processes. */
+export type TopProcessesOrder = "cpu" | "memory";
+
+/** Everything one probe cycle observed. */
+export interface Snapshot {
+  at: Date;
+  host: HostFigures;
+  services: ServiceObservation[];
+  /**
+   * The n busiest processes of this snapshot, by CPU or by memory, busiest first. Command lines
+   * are read lazily here (only for the n returned), so calling it costs nothing until /top asks.
+   */
+  topProcesses(by: TopProcessesOrder, n: number): ProcessSample[];
+}
