@@ -1,0 +1,30 @@
+import { ConfigError } from "./config-error.js";
+import { loadEnvironment } from "./load-environment.js";
+import { loadSettings } from "./load-settings.js";
+import { gaiaPaths, resolveHome } from "./paths.js";
+import type { Config } from "./types.js";
+
+/**
+ * Builds the one frozen `Config` of a gaia home: paths, `gaia.yml` and the environment.
+ * Problems in both files are reported together, so one run of `gaia check` lists them all.
+ */
+export function loadConfig(options: { processEnv: NodeJS.ProcessEnv; cwd: string; allowMissingSettings?: boolean }): Config {
+  const paths = gaiaPaths(resolveHome(options.processEnv, options.cwd));
+  const problems: string[] = [];
+  let env: Config["env"] | undefined;
+  let loaded: ReturnType<typeof loadSettings> | undefined;
+  try {
+    env = loadEnvironment(paths, options.processEnv);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  try {
+    loaded = loadSettings(paths.configFile, paths.home, { allowMissing: options.allowMissingSettings });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (problems.length > 0 || !env || !loaded) throw new ConfigError(problems);
+  return Object.freeze({ paths, env, settings: loaded.settings, usingDefaults: loaded.usingDefaults });
+}

@@ -1,0 +1,117 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
+import { parse as parseDotenv } from "dotenv";
+import { ConfigError } from "./config-error.js";
+import { Secret } from "./secret.js";
+import type { GaiaEnvironment, GaiaPaths, LogLevel } from "./types.js";
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** Variables that are gaia's own credentials: `gaia run` passes them to a job only when named. */
+export const GAIA_OWN_SECRETS = ["TELEGRAM_BOT_TOKEN", "GAIA_API_TOKEN", "GITHUB_APP_PRIVATE_KEY_FILE", "DATABASE_URL"] as const;
+
+/**
+ * Reads `.private/.env` (refusing one readable by group or others) and merges the process
+ * environment over it. Every problem is one line naming the variable, where it came from and the
+ * fix; values are never echoed, since they may be secrets.
+ */
+export function loadEnvironment(paths: GaiaPaths, processEnv: NodeJS.ProcessEnv): GaiaEnvironment {
+  const dotenv = readDotenv(paths);
+  const problems: string[] = [];
+  const origin = (name: string) => (processEnv[name] !== undefined ? "environment" : ".private/.env");
+  const get = (name: string): string | undefined => {
+    const value = processEnv[name] ?? dotenv[name];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  };
+  const problem = (name: string, message: string) => problems.push(`${origin(name)} ${name}: ${message}`);
+
+  const botToken = get("TELEGRAM_BOT_TOKEN");
+  if (botToken !== undefined && !/^\d{5,15}:[A-Za-z0-9_-]{30,}$/.test(botToken)) {
+    problem("TELEGRAM_BOT_TOKEN", "does not look like a bot token (digits, a colon, then 35 letters); copy it again from @BotFather");
+  }
+  const telegramApiRoot = urlOrProblem(get("TELEGRAM_API_ROOT") ?? "https://api.telegram.org", "TELEGRAM_API_ROOT", problem);
+  const githubApiUrl = urlOrProblem(get("GITHUB_API_URL") ?? "https://api.github.com", "GITHUB_API_URL", problem);
+
+  const logLevel = (get("LOG_LEVEL") ?? "info").toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) problem("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
+
+  const apiToken = get("GAIA_API_TOKEN");
+  if (apiToken !== undefined && apiToken.length < 16) {
+    problem("GAIA_API_TOKEN", "is shorter than 16 characters; use a long random value, e.g. the output of `openssl rand -hex 32`, or unset it to let gaia make one");
+  }
+
+  const appId = get("GITHUB_APP_ID");
+  const installationId = get("GITHUB_APP_INSTALLATION_ID");
+  const keyFile = get("GITHUB_APP_PRIVATE_KEY_FILE");
+  let githubApp: GaiaEnvironment["githubApp"];
+  if (appId || installationId || keyFile) {
+    if (!appId || !installationId || !keyFile) {
+      problems.push(".private/.env GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID, GITHUB_APP_PRIVATE_KEY_FILE: set all three for identity app, or none");
+    } else {
+      const keyPath = isAbsolute(keyFile) ? keyFile : resolve(paths.home, keyFile);
+      if (relative(paths.privateDir, keyPath).startsWith("..")) {
+        problem("GITHUB_APP_PRIVATE_KEY_FILE", "must point to a file under .private/ so that the key stays with the other secrets");
+      } else if (!existsSync(keyPath)) {
+        problem("GITHUB_APP_PRIVATE_KEY_FILE", `no file at ${relative(paths.home, keyPath)}; download the key from the App's settings and save it there`);
+      }
+      if (!/^\d+$/.test(appId)) problem("GITHUB_APP_ID", "must be the App's numeric id");
+      if (!/^\d+$/.test(installationId)) problem("GITHUB_APP_INSTALLATION_ID", "must be the installation's numeric id");
+      githubApp = { appId, installationId, privateKeyFile: keyPath };
+    }
+  }
+
+  const databaseUrl = get("DATABASE_URL");
+  if (databaseUrl !== undefined) {
+    problem("DATABASE_URL", "PostgreSQL is not supported by this build yet; remove DATABASE_URL to keep the audit trail in gaia.db");
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  const githubToken = get("GITHUB_TOKEN");
+  return Object.freeze({
+    ...(botToken ? { telegramBotToken: new Secret(botToken) } : {}),
+    telegramApiRoot: telegramApiRoot.replace(/\/+$/, ""),
+    ...(githubToken ? { githubToken: new Secret(githubToken) } : {}),
+    ...(githubApp ? { githubApp } : {}),
+    githubApiUrl: githubApiUrl.replace(/\/+$/, ""),
+    ...(apiToken ? { apiToken: new Secret(apiToken) } : {}),
+    logLevel: logLevel as LogLevel,
+    dotenv: Object.freeze(dotenv),
+  });
+}
+
+/** True when `.private/.env` exists (console mode hints at creating it otherwise). */
+export function hasDotenv(paths: GaiaPaths): boolean {
+  return existsSync(paths.envFile);
+}
+
+function readDotenv(paths: GaiaPaths): Record<string, string> {
+  if (!existsSync(paths.envFile)) return {};
+  const mode = statSync(paths.envFile).mode;
+  if (process.platform !== "win32" && (mode & 0o077) !== 0) {
+    throw new ConfigError([
+      `.private/.env: readable by group or others (mode ${(mode & 0o777).toString(8)}); secrets must be private: run chmod 600 ${paths.envFile}`,
+    ]);
+  }
+  const text = readFileSync(paths.envFile, "utf8");
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((line, index) => {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) return;
+    if (!/^(export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/.test(trimmed)) {
+      problems.push(`.private/.env:${index + 1}: not a KEY=value line; write it as NAME=value (the value is not shown here)`);
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parseDotenv(text);
+}
+
+function urlOrProblem(value: string, name: string, problem: (name: string, message: string) => void): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return value;
+  } catch {
+    // reported below
+  }
+  problem(name, "must be an http(s) URL, e.g. https://api.telegram.org");
+  return value;
+}

@@ -1,0 +1,161 @@
+import { z } from "zod";
+import { validate as isValidCron } from "node-cron";
+import { parseDuration, parseSize } from "./durations.js";
+
+/**
+ * The zod schema of `gaia.yml` (CONTRACT section 3). It validates the file as the user wrote it
+ * (durations as text, memory as a number or a size) and applies every default; `load-config.ts`
+ * turns the result into the typed `GaiaConfig`. Objects are strict so that a typo is reported
+ * with a "did you mean" instead of being ignored.
+ */
+
+const NAME = /^[a-z0-9_-]{1,32}$/;
+
+const duration = (what: string) =>
+  z.union([z.string(), z.number()]).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${what}: "${text}" is not a duration; write it like 30s, 5m, 1h or 7d`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const positiveDuration = (what: string) =>
+  duration(what).refine((ms) => ms >= 1000, { message: `${what} must be at least 1s` });
+
+const percent = z
+  .number({ error: "must be a number from 1 to 100 (a percentage)" })
+  .min(1, { message: "must be a percentage from 1 to 100" })
+  .max(100, { message: "must be a percentage from 1 to 100" });
+
+const telegramId = z.number({ error: "must be a numeric Telegram id, e.g. 123456789" }).int();
+
+const memoryLimit = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  if (typeof value === "number") {
+    if (value >= 1 && value <= 100) return { kind: "percent" as const, percent: value };
+  } else {
+    const trimmed = value.trim();
+    if (/^\d+(\.\d+)?\s*%$/.test(trimmed)) {
+      const pct = Number(trimmed.replace("%", ""));
+      if (pct >= 1 && pct <= 100) return { kind: "percent" as const, percent: pct };
+    }
+    const bytes = parseSize(trimmed);
+    if (bytes !== undefined && bytes > 0) return { kind: "bytes" as const, bytes };
+  }
+  ctx.addIssue({
+    code: "custom",
+    message: `"${value}" is not a memory limit; give a percentage from 1 to 100 or a size such as 512MB`,
+  });
+  return z.NEVER;
+});
+
+const match = z
+  .strictObject({
+    process: z.string().min(1, { message: "give the process name, e.g. node" }).optional(),
+    args: z.string().min(1).optional(),
+    pidfile: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535, { message: "must be a TCP port from 1 to 65535" }).optional(),
+  })
+  .superRefine((m, ctx) => {
+    const given = [m.process, m.pidfile, m.port].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({ code: "custom", message: "give exactly one of process, pidfile, port" });
+    }
+    if (m.args !== undefined && m.process === undefined) {
+      ctx.addIssue({ code: "custom", path: ["args"], message: "args only refines process; add process: NAME" });
+    }
+  });
+
+const service = z.strictObject({
+  name: z.string().regex(NAME, { message: "must be 1-32 characters of a-z 0-9 _ -" }),
+  match,
+  cpu: z.number().min(1, { message: "must be a % of one core, at least 1" }).optional(),
+  memory: memoryLimit.optional(),
+  restart: z.string().min(1).optional(),
+});
+
+const task = z.strictObject({
+  name: z.string().regex(NAME, { message: "must be 1-32 characters of a-z 0-9 _ -" }),
+  expect: positiveDuration("expect").optional(),
+  grace: duration("grace").optional(),
+  timeout: positiveDuration("timeout").optional(),
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a variable name" })).optional(),
+});
+
+const store = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("env-file") }),
+    z.strictObject({
+      type: z.literal("github-actions"),
+      repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: "write it as owner/name" }),
+      secret: z.string().regex(/^[A-Z_][A-Z0-9_]*$/i, { message: "must be a secret name (letters, digits, _)" }),
+    }),
+    z.strictObject({ type: z.literal("command"), run: z.string().min(1) }),
+  ],
+  { error: "type must be one of env-file, github-actions, command" },
+);
+
+const listen = z.string().transform((text, ctx) => {
+  const m = /^(\[[0-9a-f:]+\]|[\w.-]+):(\d{1,5})$/i.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 0 || port > 65535) {
+    ctx.addIssue({ code: "custom", message: `"${text}" is not HOST:PORT; write it like 127.0.0.1:8787` });
+    return z.NEVER;
+  }
+  return { host: m[1].replace(/^\[|\]$/g, ""), port };
+});
+
+export const gaiaFileSchema = z.strictObject({
+  telegram: z.strictObject({
+    admins: z
+      .array(telegramId, { error: "list the admins' Telegram user ids, e.g. admins: [123456789]" })
+      .min(1, { message: "list at least one admin's Telegram user id (ask @userinfobot for yours)" }),
+    chat: telegramId.optional(),
+  }),
+  heartbeat: z
+    .strictObject({
+      every: positiveDuration("every").prefault("1m"),
+      url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+    })
+    .prefault({}),
+  probe: z.strictObject({ every: positiveDuration("every").prefault("15s") }).prefault({}),
+  host: z
+    .strictObject({
+      cpu: percent.default(90),
+      memory: percent.default(90),
+      disk: percent.default(90),
+      sustain: z.number().int().min(1, { message: "must be a whole number of probes, at least 1" }).max(100).default(2),
+    })
+    .prefault({}),
+  services: z.array(service).nullish().transform((v) => v ?? []),
+  tasks: z.array(task).nullish().transform((v) => v ?? []),
+  alerts: z.strictObject({ remind: duration("remind").prefault("1h") }).prefault({}),
+  approvals: z.strictObject({ timeout: positiveDuration("timeout").prefault("10m") }).prefault({}),
+  api: z.strictObject({ listen: listen.prefault("127.0.0.1:8787") }).prefault({}),
+  github: z
+    .strictObject({
+      identity: z.enum(["pat", "app"], { error: "must be pat or app" }),
+      repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: "write it as owner/name" }).optional(),
+    })
+    .optional(),
+  rotation: z
+    .strictObject({
+      schedule: z
+        .string()
+        .refine((expr) => isValidCron(expr), { message: 'is not a cron expression; e.g. "0 9 1 * *" (09:00 on the 1st)' })
+        .default("0 9 1 * *"),
+      approval: z.enum(["required", "auto"], { error: "must be required or auto" }).default("required"),
+      stores: z.array(store).default([{ type: "env-file" }]),
+    })
+    .prefault({}),
+  retention: z
+    .strictObject({ events: positiveDuration("events").prefault("90d"), samples: positiveDuration("samples").prefault("7d") })
+    .prefault({}),
+});
+
+export type GaiaFile = z.output<typeof gaiaFileSchema>;

@@ -1,0 +1,89 @@
+/**
+ * The typed, validated settings that every other folder receives from `config/`.
+ * Durations are milliseconds, percentages are numbers from 1 to 100.
+ */
+import type { Secret } from "./secret.js";
+
+export type ServiceMatch =
+  | { kind: "process"; process: string; args?: string }
+  | { kind: "pidfile"; pidfile: string } // absolute path, resolved against the home folder
+  | { kind: "port"; port: number };
+
+/** A memory limit: a share of total memory, or an absolute number of bytes. */
+export type MemoryLimit = { kind: "percent"; percent: number } | { kind: "bytes"; bytes: number };
+
+export interface ServiceConfig {
+  name: string;
+  match: ServiceMatch;
+  /** % of one core, summed over the service's processes. */
+  cpu?: number;
+  memory?: MemoryLimit;
+  restart?: string;
+}
+
+export interface TaskConfig {
+  name: string;
+  expectMs?: number;
+  graceMs?: number; // resolved: default 10% of expect
+  timeoutMs?: number;
+  /** Variables of .private/.env passed to the job; undefined means all but gaia's own secrets. */
+  env?: string[];
+}
+
+export type StoreConfig =
+  | { type: "env-file" }
+  | { type: "github-actions"; repository: string; secret: string }
+  | { type: "command"; run: string };
+
+export interface GaiaConfig {
+  telegram: { admins: number[]; chat: number };
+  heartbeat: { everyMs: number; url?: string };
+  probe: { everyMs: number };
+  host: { cpu: number; memory: number; disk: number; sustain: number };
+  services: ServiceConfig[];
+  tasks: TaskConfig[];
+  alerts: { remindMs: number };
+  approvals: { timeoutMs: number };
+  api: { host: string; port: number };
+  github?: { identity: "pat" | "app"; repository?: string };
+  rotation: { schedule: string; approval: "required" | "auto"; stores: StoreConfig[] };
+  retention: { eventsMs: number; samplesMs: number };
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The environment after `.private/.env` and the process environment are merged and checked. */
+export interface GaiaEnvironment {
+  telegramBotToken?: Secret;
+  telegramApiRoot: string;
+  githubToken?: Secret;
+  githubApp?: { appId: string; installationId: string; privateKeyFile: string };
+  githubApiUrl: string;
+  apiToken?: Secret;
+  databaseUrl?: Secret;
+  logLevel: LogLevel;
+  /** Every variable read from .private/.env (for `gaia run`), values unredacted. */
+  dotenv: Readonly<Record<string, string>>;
+}
+
+/** Where gaia keeps its files, all absolute. */
+export interface GaiaPaths {
+  home: string;
+  configFile: string;
+  privateDir: string;
+  envFile: string;
+  apiTokenFile: string;
+  database: string;
+  tmpDir: string;
+  pidFile: string;
+  logDir: string;
+  spoolDir: string;
+}
+
+export interface Config {
+  paths: GaiaPaths;
+  settings: GaiaConfig;
+  env: GaiaEnvironment;
+  /** True when gaia.yml was absent and defaults are in use (console mode on a fresh clone). */
+  usingDefaults: boolean;
+}

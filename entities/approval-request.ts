@@ -1,0 +1,41 @@
+import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+
+/** A local script's request for a human decision, and that decision. */
+@Entity({ name: "approvals" })
+@Index("idx_approvals_status_expires", ["status", "expiresAt"])
+export class ApprovalRequest {
+  /** Short random id; it travels in the buttons' callback data. */
+  @PrimaryColumn({ type: "varchar", length: 32 })
+  id: string;
+
+  @Column({ type: "varchar", length: 200 })
+  title: string;
+
+  @Column({ type: "text", nullable: true })
+  details: string | null;
+
+  @Column({ type: "varchar", length: 200, nullable: true })
+  requester: string | null;
+
+  /** `pending`, `approved`, `denied` or `expired`. */
+  @Column({ type: "varchar", length: 16, default: "pending" })
+  status: string;
+
+  @Column({ type: "datetime" })
+  createdAt: Date;
+
+  @Column({ type: "datetime" })
+  expiresAt: Date;
+
+  @Column({ type: "varchar", length: 128, nullable: true })
+  decidedBy: string | null;
+
+  @Column({ type: "datetime", nullable: true })
+  decidedAt: Date | null;
+
+  @Column({ type: "integer", nullable: true })
+  chatId: number | null;
+
+  @Column({ type: "integer", nullable: true })
+  messageId: number | null;
+}

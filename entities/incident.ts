@@ -1,0 +1,48 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
+
+/** A problem from the moment it opens until it is resolved, with its figures. */
+@Entity({ name: "incidents" })
+@Index("idx_incidents_key_status", ["key", "status"])
+@Index("idx_incidents_subject", ["subjectName", "openedAt"])
+export class Incident {
+  @PrimaryGeneratedColumn({ type: "integer" })
+  id: number;
+
+  /** The rule's condition key, e.g. `service:agent:down` or `host:cpu`. */
+  @Column({ type: "varchar", length: 128 })
+  key: string;
+
+  /** `service`, `host` or `task`. */
+  @Column({ type: "varchar", length: 16 })
+  subjectKind: string;
+
+  @Column({ type: "varchar", length: 64 })
+  subjectName: string;
+
+  /** `down`, `cpu`, `memory`, `disk`, `flapping`, `failed`, `missed`. */
+  @Column({ type: "varchar", length: 16 })
+  condition: string;
+
+  /** `open` or `resolved`. */
+  @Column({ type: "varchar", length: 16, default: "open" })
+  status: string;
+
+  @Column({ type: "datetime" })
+  openedAt: Date;
+
+  @Column({ type: "datetime", nullable: true })
+  resolvedAt: Date | null;
+
+  @Column({ type: "datetime", nullable: true })
+  acknowledgedAt: Date | null;
+
+  @Column({ type: "varchar", length: 64, nullable: true })
+  acknowledgedBy: string | null;
+
+  /** Opened while muted: recorded, not sent. */
+  @Column({ type: "boolean", default: false })
+  muted: boolean;
+
+  @Column({ type: "simple-json", nullable: true })
+  figures: Record<string, unknown> | null;
+}

@@ -1,0 +1,17 @@
+import { Column, Entity, PrimaryColumn } from "typeorm";
+
+/** A muted service or task (or `all`): its incidents are recorded, not sent, until `until`. */
+@Entity({ name: "mutes" })
+export class Mute {
+  @PrimaryColumn({ type: "varchar", length: 64 })
+  subject: string;
+
+  @Column({ type: "datetime" })
+  until: Date;
+
+  @Column({ type: "varchar", length: 64 })
+  mutedBy: string;
+
+  @Column({ type: "datetime" })
+  createdAt: Date;
+}

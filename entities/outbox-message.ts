@@ -1,0 +1,46 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
+
+/**
+ * An alert or notice waiting to reach Telegram. It is written before any network call and marked
+ * delivered only after Telegram accepted it, so nothing is lost across outages or restarts.
+ */
+@Entity({ name: "outbox" })
+@Index("idx_outbox_status_due", ["status", "dueAt"])
+export class OutboxMessage {
+  @PrimaryGeneratedColumn({ type: "integer" })
+  id: number;
+
+  @Column({ type: "datetime" })
+  createdAt: Date;
+
+  /** Not to be sent before this moment (backoff after a failed attempt). */
+  @Column({ type: "datetime" })
+  dueAt: Date;
+
+  /** What kind of message the payload describes, e.g. `alert`, `notice`, `approval`. */
+  @Column({ type: "varchar", length: 32 })
+  kind: string;
+
+  /** What to say, as data; `bot/render/` turns it into HTML at delivery time. */
+  @Column({ type: "simple-json" })
+  payload: Record<string, unknown>;
+
+  @Column({ type: "integer" })
+  chatId: number;
+
+  /** `pending`, `delivered` or `dropped` (a message Telegram refused for good). */
+  @Column({ type: "varchar", length: 16, default: "pending" })
+  status: string;
+
+  @Column({ type: "integer", default: 0 })
+  attempts: number;
+
+  @Column({ type: "text", nullable: true })
+  lastError: string | null;
+
+  @Column({ type: "datetime", nullable: true })
+  deliveredAt: Date | null;
+
+  @Column({ type: "integer", nullable: true })
+  telegramMessageId: number | null;
+}

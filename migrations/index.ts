@@ -1,0 +1,4 @@
+import { InitialSchema1764072000000 } from "./1764072000000-initial-schema.js";
+
+/** Every migration, oldest first. Hand-reviewed SQL; `synchronize` is never used. */
+export const ALL_MIGRATIONS = [InitialSchema1764072000000];
