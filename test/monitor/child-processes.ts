@@ -43,7 +43,11 @@ export async function startListener(host = "127.0.0.1"): Promise<TestChild & { p
       "setInterval(() => {}, 1000);",
     "listener.js",
   );
-  const [chunk] = (await once(started.child.stdout!, "data")) as [Buffer];
+  // A child that cannot listen exits instead of printing its port: fail rather than hang.
+  const exited = once(started.child, "exit").then(() => {
+    throw new Error(`listener on ${host} exited before listening`);
+  });
+  const [chunk] = (await Promise.race([once(started.child.stdout!, "data"), exited])) as [Buffer];
   return { ...started, port: Number(chunk.toString().trim()) };
 }
 
