@@ -8,7 +8,12 @@ import type { Config } from "./types.js";
  * Builds the one frozen `Config` of a gaia home: paths, `gaia.yml` and the environment.
  * Problems in both files are reported together, so one run of `gaia check` lists them all.
  */
-export function loadConfig(options: { processEnv: NodeJS.ProcessEnv; cwd: string; allowMissingSettings?: boolean }): Config {
+export function loadConfig(options: {
+  processEnv: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Whether a missing gaia.yml is fine (console mode); may depend on the environment. */
+  allowMissingSettings?: boolean | ((env: Config["env"] | undefined) => boolean);
+}): Config {
   const paths = gaiaPaths(resolveHome(options.processEnv, options.cwd));
   const problems: string[] = [];
   let env: Config["env"] | undefined;
@@ -20,7 +25,9 @@ export function loadConfig(options: { processEnv: NodeJS.ProcessEnv; cwd: string
     problems.push(...error.problems);
   }
   try {
-    loaded = loadSettings(paths.configFile, paths.home, { allowMissing: options.allowMissingSettings });
+    const allowMissing =
+      typeof options.allowMissingSettings === "function" ? options.allowMissingSettings(env) : options.allowMissingSettings;
+    loaded = loadSettings(paths.configFile, paths.home, { allowMissing });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);

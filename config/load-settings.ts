@@ -51,7 +51,7 @@ export function parseSettings(text: string, home: string, label = "gaia.yml"): G
   } else {
     problems.push(...crossChecks(result.data).map(({ path, message }) => `${where(path)}: ${message}`));
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(sortByLine(problems));
   return toSettings(result.data!, home);
 }
 
@@ -161,6 +161,11 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[
   }
   if (offset === 0 && path.length === 0) return 1;
   return counter.linePos(offset).line;
+}
+
+function sortByLine(problems: string[]): string[] {
+  const lineOfProblem = (p: string) => Number(/^[^:]+:(\d+)/.exec(p)?.[1] ?? 0);
+  return [...problems].sort((a, b) => lineOfProblem(a) - lineOfProblem(b));
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

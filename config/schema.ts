@@ -17,7 +17,7 @@ const duration = (what: string) =>
     if (ms === undefined) {
       ctx.addIssue({
         code: "custom",
-        message: `${what}: "${text}" is not a duration; write it like 30s, 5m, 1h or 7d`,
+        message: `"${text}" is not a duration; write it like 30s, 5m, 1h or 7d`,
       });
       return z.NEVER;
     }
@@ -25,7 +25,7 @@ const duration = (what: string) =>
   });
 
 const positiveDuration = (what: string) =>
-  duration(what).refine((ms) => ms >= 1000, { message: `${what} must be at least 1s` });
+  duration(what).refine((ms) => ms >= 1000, { message: "must be at least 1s" });
 
 const percent = z
   .number({ error: "must be a number from 1 to 100 (a percentage)" })

@@ -1,0 +1,74 @@
+import { timingSafeEqual, createHash } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyError } from "fastify";
+import type { Logger } from "pino";
+import type { Secret } from "../config/secret.js";
+
+/** A route group of the local API; each domain folder's routes are one plugin. */
+export type ApiRoutes = (app: FastifyInstance) => void | Promise<void>;
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  token: Secret;
+  logger: Logger;
+  routes: readonly ApiRoutes[];
+}
+
+/** An error a route throws to answer with a status and a JSON `{ error }` message. */
+export class ApiError extends Error {
+  constructor(readonly statusCode: 400 | 401 | 404 | 409 | 413 | 422 | 503, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The local HTTP API (CONTRACT section 6) on fastify: bearer auth on every `/v1/` route (compared
+ * in constant time), JSON bodies of at most 64 KiB, and JSON errors `{ "error": "…" }`.
+ */
+export async function startApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: 64 * 1024, logger: false, return503OnClosing: true, forceCloseConnections: true });
+  const expected = digest(options.token.reveal());
+
+  app.addHook("onRequest", async (request) => {
+    if (!request.url.startsWith("/v1/")) return;
+    const header = request.headers.authorization ?? "";
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !timingSafeEqual(digest(match[1].trim()), expected)) {
+      throw new ApiError(401, "missing or wrong bearer token; send Authorization: Bearer <GAIA_API_TOKEN or .private/api-token>");
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    const status = error instanceof ApiError ? error.statusCode : statusOf(error);
+    if (status >= 500) options.logger.error({ err: error, url: request.url }, "local API request failed");
+    void reply.status(status).send({ error: status >= 500 ? "internal error; see gaia's log" : messageOf(error) });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` });
+  });
+
+  for (const routes of options.routes) await app.register(async (scope) => routes(scope));
+  await app.listen({ host: options.host, port: options.port });
+  return app;
+}
+
+function statusOf(error: FastifyError): number {
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return 413;
+  if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" || error.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return 400;
+  if (error.validation) return 422;
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return error.statusCode === 415 ? 400 : error.statusCode;
+  return 500;
+}
+
+function messageOf(error: FastifyError | ApiError): string {
+  if (error instanceof ApiError) return error.message;
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return "body too large: at most 64 KiB";
+  if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return "send a JSON body with Content-Type: application/json";
+  if (error.statusCode === 400 && /JSON/i.test(error.message)) return `malformed JSON: ${error.message}`;
+  return error.message;
+}
+
+function digest(value: string): Buffer {
+  // Hashing first gives equal-length buffers, as timingSafeEqual needs, without leaking the length.
+  return createHash("sha256").update(value).digest();
+}

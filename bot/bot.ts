@@ -1,0 +1,80 @@
+import { Bot, Composer, GrammyError, HttpError, type BotConfig } from "grammy";
+import { autoRetry } from "@grammyjs/auto-retry";
+import type { Logger } from "pino";
+import type { AuditTrail } from "../entities/audit-trail.js";
+import { adminsOnly } from "./auth.js";
+import { COMMANDS } from "./command-list.js";
+import type { GaiaContext } from "./context.js";
+import { renderUnknownCommand } from "./render/help.js";
+
+export interface BotOptions {
+  token: string;
+  apiRoot: string;
+  admins: readonly number[];
+  audit: AuditTrail;
+  logger: Logger;
+  /** One Composer per feature (commands, buttons), wired in this order after the admin check. */
+  features: readonly Composer<GaiaContext>[];
+  /** Known bot identity (console mode), which skips getMe. */
+  botInfo?: BotConfig<GaiaContext>["botInfo"];
+}
+
+/**
+ * Builds gaia's grammY bot: retries of 429s with Telegram's retry_after, admins-only access,
+ * the features, a pointer to /help for unknown commands, an answer for every callback query,
+ * and a `bot.catch` so that no handler error stops the bot.
+ */
+export function createBot(options: BotOptions): Bot<GaiaContext> {
+  const bot = new Bot<GaiaContext>(options.token, {
+    client: { apiRoot: options.apiRoot },
+    ...(options.botInfo ? { botInfo: options.botInfo } : {}),
+  });
+  // Only rate limits are retried here. Network errors and 5xx are thrown at once: long polling
+  // retries them after 3 s by itself, and the outbox retries deliveries with its own backoff and
+  // deadline, so that nothing hangs in a doubling delay while Telegram is away.
+  bot.api.config.use(
+    autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
+  );
+  bot.use(adminsOnly({ admins: options.admins, audit: options.audit }));
+  for (const feature of options.features) bot.use(feature);
+  bot.on("message:text", async (ctx) => {
+    if (ctx.message.text.startsWith("/")) {
+      const command = ctx.message.text.split(/\s/)[0];
+      await ctx.reply(renderUnknownCommand(command).text, { parse_mode: "HTML" });
+    }
+  });
+  bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer active." }));
+  bot.catch(async (error) => {
+    options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "a chat handler failed");
+    if (error.ctx.callbackQuery) {
+      await error.ctx.answerCallbackQuery({ text: "Something went wrong; see gaia's log." }).catch(() => undefined);
+    }
+  });
+  return bot;
+}
+
+/**
+ * Registers the command menu for the admins' private chats and the alert chat only, so that
+ * strangers are not shown it (hiding is not authorizing: every handler still checks).
+ */
+export async function registerCommands(bot: Bot<GaiaContext>, chats: readonly number[]): Promise<void> {
+  const commands = COMMANDS.map(({ command, description }) => ({ command, description: description.slice(0, 256) }));
+  for (const chatId of new Set(chats)) {
+    try {
+      await bot.api.setMyCommands(commands, { scope: { type: "chat", chat_id: chatId } });
+    } catch (error) {
+      // A chat the bot was never started in ("chat not found") must not stop the monitor.
+      if (!(error instanceof GrammyError)) throw error;
+    }
+  }
+}
+
+/** True for errors that mean Telegram refused the token. */
+export function isUnauthorized(error: unknown): boolean {
+  return error instanceof GrammyError && error.error_code === 401;
+}
+
+/** True for errors that mean Telegram could not be reached (network, 5xx). */
+export function isTransient(error: unknown): boolean {
+  return error instanceof HttpError || (error instanceof GrammyError && error.error_code >= 500);
+}

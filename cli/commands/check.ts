@@ -1,0 +1,109 @@
+import { parseArgs } from "node:util";
+import { Api, GrammyError } from "grammy";
+import { loadConfig } from "../../config/load-config.js";
+import { formatDuration } from "../../config/durations.js";
+import type { Config } from "../../config/types.js";
+import { openDatabase } from "../../entities/data-source.js";
+import { createProbe } from "../../monitor/probe.js";
+import { EXIT } from "../exit-codes.js";
+import { writeLine, type CliIo } from "../io.js";
+import { withConfigErrors } from "../report-config-error.js";
+
+type CheckLine = { ok: boolean | "skip"; text: string };
+
+/**
+ * `gaia check [--offline]`: validates the environment and gaia.yml (exit 2 when invalid), opens
+ * gaia.db, probes once and shows what each service matched, then asks Telegram (`getMe`) and
+ * GitHub who the tokens belong to. Exit 1 when any check failed.
+ */
+export async function checkCommand(io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args: [...io.argv], options: { offline: { type: "boolean" } }, strict: true });
+  return withConfigErrors(io.stderr, async () => {
+    const config = loadConfig({ processEnv: io.processEnv, cwd: io.cwd });
+    const lines: CheckLine[] = [{ ok: true, text: `config: ${config.paths.configFile} is valid (${config.settings.services.length} services, ${config.settings.tasks.length} tasks)` }];
+    lines.push(await checkDatabase(config));
+    lines.push(...(await probeOnce(config)));
+    if (values.offline) {
+      lines.push({ ok: "skip", text: "telegram: skipped (--offline)" });
+      if (config.settings.github) lines.push({ ok: "skip", text: "github: skipped (--offline)" });
+    } else {
+      lines.push(await checkTelegram(config));
+      if (config.settings.github) lines.push(await checkGithub(config));
+    }
+    for (const line of lines) writeLine(io.stdout, `${line.ok === "skip" ? "-" : line.ok ? "✓" : "✗"} ${line.text}`);
+    const failed = lines.filter((l) => l.ok === false).length;
+    writeLine(io.stdout, failed ? `\n${failed} check(s) failed.` : "\nAll checks passed.");
+    return failed ? EXIT.failure : EXIT.ok;
+  });
+}
+
+async function checkDatabase(config: Config): Promise<CheckLine> {
+  try {
+    const { dataSource, applied } = await openDatabase(config.paths.database);
+    await dataSource.destroy();
+    return { ok: true, text: `database: ${config.paths.database} is ready${applied.length ? ` (applied ${applied.length} migration(s))` : ""}` };
+  } catch (error) {
+    return { ok: false, text: `database: cannot open ${config.paths.database}: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * One probe. A one-off lookup, so on hosts without /proc find-process's ps call is fine here; the
+ * CPU figures of a single sample are averages since each process started.
+ */
+async function probeOnce(config: Config): Promise<CheckLine[]> {
+  const probe = createProbe({ homeDir: config.paths.home, services: config.settings.services, selfPid: process.pid });
+  const snapshot = await probe.sample();
+  const { host } = snapshot;
+  const lines: CheckLine[] = [
+    {
+      ok: true,
+      text: `host: CPU ${host.cpuPercent.toFixed(0)}% of all cores, memory ${host.memoryPercent.toFixed(0)}%, disk ${host.diskPercent.toFixed(0)}% (thresholds ${config.settings.host.cpu}/${config.settings.host.memory}/${config.settings.host.disk}%)`,
+    },
+  ];
+  for (const service of snapshot.services) {
+    const uptime = service.startedAt ? `, up ${formatDuration(snapshot.at.getTime() - service.startedAt.getTime())}` : "";
+    lines.push(
+      service.up
+        ? { ok: true, text: `service ${service.name}: ${service.processCount} process(es), pid ${service.pids.join(", ")}${uptime}` }
+        : { ok: false, text: `service ${service.name}: no matching process (it would be reported down)` },
+    );
+  }
+  return lines;
+}
+
+async function checkTelegram(config: Config): Promise<CheckLine> {
+  const token = config.env.telegramBotToken;
+  if (!token) return { ok: "skip", text: "telegram: no TELEGRAM_BOT_TOKEN (console mode only)" };
+  try {
+    const me = await new Api(token.reveal(), { apiRoot: config.env.telegramApiRoot }).getMe(AbortSignal.timeout(10_000) as Parameters<Api["getMe"]>[0]);
+    return { ok: true, text: `telegram: token belongs to @${me.username}` };
+  } catch (error) {
+    if (error instanceof GrammyError && error.error_code === 401) {
+      return { ok: false, text: "telegram: the token was refused (401); copy TELEGRAM_BOT_TOKEN again from @BotFather" };
+    }
+    return { ok: false, text: `telegram: cannot reach ${config.env.telegramApiRoot}: ${(error as Error).message}` };
+  }
+}
+
+async function checkGithub(config: Config): Promise<CheckLine> {
+  const identity = config.settings.github!.identity;
+  if (identity === "app") {
+    return config.env.githubApp
+      ? { ok: "skip", text: "github: identity app configured (verified during rotation)" }
+      : { ok: false, text: "github: identity app needs GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY_FILE in .private/.env" };
+  }
+  const token = config.env.githubToken;
+  if (!token) return { ok: false, text: "github: identity pat needs GITHUB_TOKEN in .private/.env" };
+  try {
+    const { Octokit } = await import("@octokit/rest");
+    const octokit = new Octokit({ auth: token.reveal(), baseUrl: config.env.githubApiUrl, request: { signal: AbortSignal.timeout(10_000) } });
+    const { data } = await octokit.rest.users.getAuthenticated();
+    return { ok: true, text: `github: GITHUB_TOKEN (${token.fingerprint}) belongs to ${data.login}` };
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    return status === 401
+      ? { ok: false, text: `github: GITHUB_TOKEN (${token.fingerprint}) was refused (401); it may be expired or revoked` }
+      : { ok: false, text: `github: cannot reach ${config.env.githubApiUrl}: ${(error as Error).message}` };
+  }
+}

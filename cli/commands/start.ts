@@ -1,0 +1,57 @@
+import { parseArgs } from "node:util";
+import { ConfigError } from "../../config/config-error.js";
+import { loadConfig } from "../../config/load-config.js";
+import { EXIT } from "../exit-codes.js";
+import { writeLine, type CliIo } from "../io.js";
+import { startMonitor } from "../main.js";
+import { AlreadyRunning } from "../pidfile.js";
+import { withConfigErrors } from "../report-config-error.js";
+
+const STOP_DEADLINE_MS = 10_000;
+
+/**
+ * `gaia start [--console]`: runs the monitor in the foreground until SIGTERM or SIGINT.
+ * Without TELEGRAM_BOT_TOKEN it runs in console mode on a terminal, and exits 2 elsewhere.
+ */
+export async function startCommand(io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args: [...io.argv], options: { console: { type: "boolean" } }, strict: true });
+  const onTerminal = Boolean(values.console) || Boolean(io.stdin.isTTY && io.stdout.isTTY);
+  return withConfigErrors(io.stderr, async () => {
+    const config = loadConfig({
+      processEnv: io.processEnv,
+      cwd: io.cwd,
+      // Without a token, a missing gaia.yml is fine on a terminal (console mode on a fresh clone).
+      allowMissingSettings: (env) => !env?.telegramBotToken,
+    });
+    if (!config.env.telegramBotToken && !onTerminal) {
+      throw new ConfigError([
+        "environment TELEGRAM_BOT_TOKEN: not set; put it in .private/.env (see .private.example/.env), or run `gaia start` on a terminal for console mode",
+        ...(config.usingDefaults ? ["gaia.yml: not found; copy gaia.example.yml to gaia.yml and list your Telegram user id under telegram.admins"] : []),
+      ]);
+    }
+    let monitor;
+    try {
+      monitor = await startMonitor(config, config.env.telegramBotToken ? { kind: "telegram" } : { kind: "console", io });
+    } catch (error) {
+      if (error instanceof AlreadyRunning) {
+        writeLine(io.stderr, error.message);
+        return EXIT.failure;
+      }
+      throw error;
+    }
+    const signalled = new Promise<{ reason: string; exitCode: number }>((resolve) => {
+      for (const signal of ["SIGTERM", "SIGINT"] as const) {
+        process.once(signal, () => resolve({ reason: signal, exitCode: EXIT.ok }));
+      }
+    });
+    const outcome = await Promise.race([signalled, monitor.stopped]);
+    const deadline = setTimeout(() => {
+      writeLine(io.stderr, `gaia did not stop within ${STOP_DEADLINE_MS / 1000}s; exiting anyway`);
+      process.exit(EXIT.failure);
+    }, STOP_DEADLINE_MS);
+    deadline.unref();
+    await monitor.stop();
+    clearTimeout(deadline);
+    return outcome.exitCode;
+  });
+}

@@ -1,0 +1,148 @@
+import { createInterface, type Interface } from "node:readline";
+import type { Bot, Transformer } from "grammy";
+import type { Message, Update, UserFromGetMe, InlineKeyboardButton } from "grammy/types";
+import type { GaiaContext } from "../bot/context.js";
+import { htmlToTerminal } from "./terminal-text.js";
+
+/** The bot identity used in console mode, so that grammY never calls getMe. */
+export const CONSOLE_BOT_INFO = {
+  id: 1,
+  is_bot: true as const,
+  first_name: "Gaia",
+  username: "gaia_console_bot",
+  can_join_groups: false,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
+  has_topics_enabled: false,
+  allows_users_to_create_topics: false,
+  can_manage_bots: false,
+} as unknown as UserFromGetMe;
+
+interface ConsoleChatOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  colours: boolean;
+  /** The person at the terminal: an admin (they already have a shell on the box). */
+  userId: number;
+}
+
+/**
+ * Console mode's chat: the same grammY bot and handlers as Telegram, with the Bot API replaced by
+ * the terminal. What the bot sends is printed (buttons numbered); a typed line becomes a message
+ * update, and a typed button number becomes that button's callback query.
+ */
+export class ConsoleChat {
+  private nextMessageId = 1;
+  private nextUpdateId = 1;
+  private buttons: { messageId: number; button: InlineKeyboardButton.CallbackButton }[] = [];
+  private readonly sent = new Map<number, Message.TextMessage>();
+  private readline?: Interface;
+
+  constructor(private readonly options: ConsoleChatOptions) {}
+
+  /** The API transformer that answers every Bot API call locally. */
+  transformer(): Transformer {
+    return (async (_prev, method, payload) => ({ ok: true, result: this.answer(method, payload as Record<string, unknown>) })) as Transformer;
+  }
+
+  /** Reads lines from the terminal and feeds them to the bot until the input closes. */
+  attach(bot: Bot<GaiaContext>, onClose: () => void): void {
+    this.readline = createInterface({ input: this.options.input, output: this.options.output, terminal: false });
+    this.prompt();
+    this.readline.on("line", (line) => {
+      const update = this.updateFor(line.trim());
+      const done = update ? bot.handleUpdate(update) : Promise.resolve();
+      void done.catch(() => undefined).finally(() => this.prompt());
+    });
+    this.readline.on("close", onClose);
+  }
+
+  /** Prints a line of gaia's own (hints, notices) above the prompt. */
+  say(text: string): void {
+    this.options.output.write(`${text}\n`);
+  }
+
+  close(): void {
+    this.readline?.close();
+  }
+
+  private prompt(): void {
+    this.options.output.write("gaia> ");
+  }
+
+  private updateFor(line: string): Update | undefined {
+    if (line === "") return undefined;
+    const chat = { id: this.options.userId, type: "private" as const, first_name: "Console" };
+    const from = { id: this.options.userId, is_bot: false, first_name: "Console" };
+    const pressed = /^\d+$/.test(line) ? this.buttons[Number(line) - 1] : undefined;
+    if (pressed) {
+      const message = this.sent.get(pressed.messageId);
+      return {
+        update_id: this.nextUpdateId++,
+        callback_query: {
+          id: String(this.nextUpdateId),
+          from,
+          chat_instance: "console",
+          data: pressed.button.callback_data,
+          ...(message ? { message } : {}),
+        },
+      };
+    }
+    const command = /^\/[a-z0-9_]+/i.exec(line);
+    return {
+      update_id: this.nextUpdateId++,
+      message: {
+        message_id: this.nextMessageId++,
+        date: Math.floor(Date.now() / 1000),
+        chat,
+        from,
+        text: line,
+        ...(command ? { entities: [{ type: "bot_command" as const, offset: 0, length: command[0].length }] } : {}),
+      },
+    };
+  }
+
+  private answer(method: string, payload: Record<string, unknown>): unknown {
+    switch (method) {
+      case "sendMessage":
+        return this.show(this.nextMessageId++, payload, false);
+      case "editMessageText":
+        return this.show(Number(payload.message_id), payload, true);
+      case "editMessageReplyMarkup": {
+        const message = this.sent.get(Number(payload.message_id));
+        return message ? this.show(message.message_id, { ...payload, text: message.text }, true) : true;
+      }
+      case "answerCallbackQuery":
+        if (typeof payload.text === "string" && payload.text) this.say(`  (${payload.text})`);
+        return true;
+      default:
+        return true; // setMyCommands, deleteMessage, sendChatAction...: nothing to show
+    }
+  }
+
+  private show(messageId: number, payload: Record<string, unknown>, edited: boolean): Message.TextMessage {
+    const text = String(payload.text ?? "");
+    const body = payload.parse_mode === "HTML" ? htmlToTerminal(text, this.options.colours) : text;
+    const keyboard = (payload.reply_markup as { inline_keyboard?: InlineKeyboardButton[][] } | undefined)?.inline_keyboard ?? [];
+    this.buttons = this.buttons.filter((b) => b.messageId !== messageId);
+    const labels: string[] = [];
+    for (const button of keyboard.flat()) {
+      if ("callback_data" in button) {
+        this.buttons.push({ messageId, button });
+        labels.push(`[${this.buttons.length}] ${button.text}`);
+      }
+    }
+    this.say(`\n${edited ? "(updated) " : ""}${body}${labels.length ? `\n${labels.join("  ")}  (type the number to press)` : ""}`);
+    const message = {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: Number(payload.chat_id ?? this.options.userId), type: "private" as const, first_name: "Console" },
+      text,
+      ...(keyboard.length ? { reply_markup: { inline_keyboard: keyboard } } : {}),
+    } as Message.TextMessage;
+    this.sent.set(messageId, message);
+    return message;
+  }
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import pino, { type Logger } from "pino";
+import pinoRoll from "pino-roll";
+import { redactSecrets } from "../config/redact.js";
+import type { LogLevel } from "../config/types.js";
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level: LogLevel;
+  logDir: string;
+  /** Also write to standard output (not in console mode, where the terminal is the chat). */
+  toStdout: boolean;
+  /** Secret values to redact wherever they appear, besides token-shaped strings. */
+  knownSecrets?: readonly string[];
+  /** Rotate at this size; keep this many files. */
+  maxFileSize?: string;
+  maxFiles?: number;
+}
+
+/**
+ * Structured JSON log lines to stdout and to size-rotated files in `.tmp/logs/`. Every line passes
+ * through `redactSecrets` before it is written, whatever a caller put in it. The file stream runs
+ * in this thread (no transport worker), which keeps the monitor's memory small.
+ */
+export async function createLogger(options: LoggerOptions): Promise<Logger> {
+  mkdirSync(options.logDir, { recursive: true, mode: 0o700 });
+  const file = await pinoRoll({
+    file: join(options.logDir, "gaia"),
+    extension: ".log",
+    size: options.maxFileSize ?? "10m",
+    limit: { count: options.maxFiles ?? 5 },
+    mkdir: true,
+    sync: false,
+  });
+  const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
+  if (options.toStdout) streams.push({ level: options.level, stream: pino.destination({ fd: 1, sync: true }) });
+  const known = options.knownSecrets ?? [];
+  const logger = pino(
+    {
+      level: options.level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: { streamWrite: (line) => redactSecrets(line, known) },
+    },
+    pino.multistream(streams),
+  );
+  (logger as Logger & { closeFiles?: () => Promise<void> }).closeFiles = () =>
+    new Promise<void>((resolve) => {
+      // SonicBoom signals the end with "close"; the timer keeps a stuck disk from holding up exit.
+      const timer = setTimeout(resolve, 1000);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      file.once("close", done);
+      file.once("finish", done);
+      file.once("error", done);
+      file.end();
+    });
+  return logger;
+}
+
+/** Flushes and closes the log files of a logger made by `createLogger`. */
+export async function closeLogger(logger: Logger): Promise<void> {
+  await (logger as Logger & { closeFiles?: () => Promise<void> }).closeFiles?.();
+}
+
+/** A logger that writes nothing, for one-shot commands and tests. */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

@@ -1,0 +1,175 @@
+import type { Bot } from "grammy";
+import type { DataSource } from "typeorm";
+import type { FastifyInstance } from "fastify";
+import { ensureApiToken } from "../api/api-token.js";
+import { healthRoutes } from "../api/health-routes.js";
+import { startApiServer, type ApiRoutes } from "../api/server.js";
+import { createBot, isUnauthorized, registerCommands } from "../bot/bot.js";
+import { helpCommand } from "../bot/commands/help.js";
+import type { GaiaContext } from "../bot/context.js";
+import { TelegramHealth } from "../bot/telegram-health.js";
+import { ConfigError } from "../config/config-error.js";
+import type { Config } from "../config/types.js";
+import { AuditTrail } from "../entities/audit-trail.js";
+import { openDatabase } from "../entities/data-source.js";
+import { StateStore } from "../entities/state-store.js";
+import { heartbeatJob, LAST_HEARTBEAT_KEY } from "../jobs/heartbeat.js";
+import { Scheduler } from "../jobs/scheduler.js";
+import { ConsoleChat, CONSOLE_BOT_INFO } from "./console-chat.js";
+import type { CliIo } from "./io.js";
+import { closeLogger, createLogger, type Logger } from "./logger.js";
+import { acquirePidfile } from "./pidfile.js";
+
+/** How the monitor talks to people: Telegram, or the terminal in console mode. */
+export type ChatMode = { kind: "telegram" } | { kind: "console"; io: CliIo };
+
+/** A running monitor; `stopped` settles when it has stopped by itself (bot failure, console closed). */
+export interface RunningMonitor {
+  stop(): Promise<void>;
+  stopped: Promise<{ reason: string; exitCode: number }>;
+}
+
+/**
+ * The composition root: config → pidfile → logs → gaia.db → domain services → bot → API → jobs.
+ * Everything is passed explicitly, and `stop()` takes it down in reverse order.
+ */
+export async function startMonitor(config: Config, mode: ChatMode): Promise<RunningMonitor> {
+  const releasePidfile = acquirePidfile(config.paths.pidFile);
+  const teardown: (() => Promise<void> | void)[] = [releasePidfile];
+  const now = () => new Date();
+  let logger: Logger | undefined;
+  try {
+    logger = await createLogger({
+      level: config.env.logLevel,
+      logDir: config.paths.logDir,
+      toStdout: mode.kind === "telegram",
+      knownSecrets: Object.values(config.env.dotenv),
+    });
+    const log = logger;
+    teardown.push(() => closeLogger(log));
+
+    // gaia.db
+    const { dataSource, applied } = await openDatabase(config.paths.database);
+    teardown.push(() => dataSource.destroy());
+    if (applied.length) log.info({ migrations: applied }, "applied database migrations");
+    const audit = new AuditTrail(dataSource, now);
+    const state = new StateStore(dataSource, now);
+
+    // Chat
+    let stopSignal: (outcome: { reason: string; exitCode: number }) => void = () => undefined;
+    const stopped = new Promise<{ reason: string; exitCode: number }>((resolve) => (stopSignal = resolve));
+    const telegramHealth = new TelegramHealth(mode.kind === "telegram");
+    const bot = createBot({
+      token: mode.kind === "telegram" ? config.env.telegramBotToken!.reveal() : "0:console",
+      apiRoot: config.env.telegramApiRoot,
+      admins: config.settings.telegram.admins,
+      audit,
+      logger: log,
+      features: [helpCommand()],
+      ...(mode.kind === "console" ? { botInfo: CONSOLE_BOT_INFO } : {}),
+    });
+    bot.api.config.use(telegramHealth.transformer());
+    const consoleChat = mode.kind === "console" ? startConsole(bot, mode.io, config, () => stopSignal({ reason: "console closed", exitCode: 0 })) : undefined;
+    if (consoleChat) teardown.push(() => consoleChat.close());
+    if (mode.kind === "telegram") {
+      await connectTelegram(bot, config);
+      teardown.push(() => bot.stop());
+      void bot
+        .start({ allowed_updates: ["message", "callback_query"], onStart: (me) => log.info({ bot: me.username }, "long polling Telegram") })
+        .catch((error) => {
+          log.error({ err: error }, "Telegram polling stopped");
+          stopSignal({ reason: "Telegram polling stopped", exitCode: isUnauthorized(error) ? 2 : 1 });
+        });
+    }
+
+    // Local API
+    const routes: ApiRoutes[] = [healthRoutes(() => healthOf(dataSource, state, telegramHealth))];
+    const api: FastifyInstance = await startApiServer({
+      host: config.settings.api.host,
+      port: config.settings.api.port,
+      token: ensureApiToken(config),
+      logger: log,
+      routes,
+    });
+    teardown.push(() => api.close());
+
+    // Jobs
+    const scheduler = new Scheduler(log);
+    teardown.push(() => scheduler.stop());
+    scheduler.every("heartbeat", config.settings.heartbeat.everyMs, heartbeatJob({ state, logger: log, url: config.settings.heartbeat.url, now }));
+    await scheduler.runNow("heartbeat");
+
+    await audit.record({ kind: "monitor.started", message: "Gaia started", details: { pid: process.pid, mode: mode.kind } });
+    log.info({ mode: mode.kind, home: config.paths.home, api: `${config.settings.api.host}:${api.server.address() && (api.server.address() as { port: number }).port}` }, "gaia started");
+
+    let stopping: Promise<void> | undefined;
+    return {
+      stopped,
+      stop: () =>
+        (stopping ??= (async () => {
+          log.info("stopping");
+          await audit.record({ kind: "monitor.stopped", message: "Gaia stopped" }).catch(() => undefined);
+          await runTeardown(teardown, log);
+        })()),
+    };
+  } catch (error) {
+    await runTeardown(teardown, logger);
+    throw error;
+  }
+}
+
+async function connectTelegram(bot: Bot<GaiaContext>, config: Config): Promise<void> {
+  try {
+    await bot.init();
+  } catch (error) {
+    if (isUnauthorized(error)) {
+      throw new ConfigError([
+        ".private/.env TELEGRAM_BOT_TOKEN: Telegram refused this token (401 Unauthorized); copy it again from @BotFather (/mybots → API Token)",
+      ]);
+    }
+    throw error;
+  }
+  const { admins, chat } = config.settings.telegram;
+  await registerCommands(bot, [...admins, chat]);
+}
+
+function startConsole(bot: Bot<GaiaContext>, io: CliIo, config: Config, onClose: () => void): ConsoleChat {
+  const chat = new ConsoleChat({
+    input: io.stdin,
+    output: io.stdout,
+    colours: Boolean(io.stdout.isTTY) && !io.processEnv.NO_COLOR,
+    userId: config.settings.telegram.admins[0],
+  });
+  bot.api.config.use(chat.transformer());
+  chat.say("Gaia Monitor is running in console mode: alerts print here, and you can type the chat commands (/help).");
+  if (config.usingDefaults) {
+    chat.say("Watching this host with the defaults. Next: copy gaia.example.yml to gaia.yml to name your services,");
+    chat.say("and put TELEGRAM_BOT_TOKEN in .private/.env (see .private.example/.env) to get alerts on your phone.");
+  } else if (!config.env.telegramBotToken) {
+    chat.say("No TELEGRAM_BOT_TOKEN: put it in .private/.env (see .private.example/.env) to get alerts on your phone.");
+  }
+  chat.attach(bot, onClose);
+  return chat;
+}
+
+async function healthOf(dataSource: DataSource, state: StateStore, telegram: TelegramHealth) {
+  let db: "ok" | "error" = "ok";
+  let lastHeartbeat: string | null = null;
+  try {
+    lastHeartbeat = (await state.get<string>(LAST_HEARTBEAT_KEY)) ?? null;
+    await dataSource.query("SELECT 1");
+  } catch {
+    db = "error";
+  }
+  return { ok: db === "ok" && telegram.state !== "down", lastHeartbeat, telegram: telegram.state, db };
+}
+
+async function runTeardown(steps: (() => Promise<void> | void)[], logger?: Logger): Promise<void> {
+  for (const step of steps.reverse()) {
+    try {
+      await step();
+    } catch (error) {
+      logger?.warn({ err: error }, "a shutdown step failed");
+    }
+  }
+}
