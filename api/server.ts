@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyError } from "fastify";
 import type { Logger } from "pino";
+import { ConfigError } from "../config/config-error.js";
 import type { Secret } from "../config/secret.js";
 
 /** A route group of the local API; each domain folder's routes are one plugin. */
@@ -48,7 +49,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<Fastify
   });
 
   for (const routes of options.routes) await app.register(async (scope) => routes(scope));
-  await app.listen({ host: options.host, port: options.port });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await app.close();
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new ConfigError([
+        `gaia.yml api.listen: ${options.host}:${options.port} is already in use by another program; choose a free port (e.g. 127.0.0.1:8788)`,
+      ]);
+    }
+    throw error;
+  }
   return app;
 }
 

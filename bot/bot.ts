@@ -13,16 +13,14 @@ export interface BotOptions {
   admins: readonly number[];
   audit: AuditTrail;
   logger: Logger;
-  /** One Composer per feature (commands, buttons), wired in this order after the admin check. */
-  features: readonly Composer<GaiaContext>[];
   /** Known bot identity (console mode), which skips getMe. */
   botInfo?: BotConfig<GaiaContext>["botInfo"];
 }
 
 /**
- * Builds gaia's grammY bot: retries of 429s with Telegram's retry_after, admins-only access,
- * the features, a pointer to /help for unknown commands, an answer for every callback query,
- * and a `bot.catch` so that no handler error stops the bot.
+ * Builds gaia's grammY bot: retries of 429s with Telegram's retry_after, admins-only access and
+ * a `bot.catch` so that no handler error stops the bot. Its handlers come with `installFeatures`,
+ * once the features (which need `bot.api` to send) are built.
  */
 export function createBot(options: BotOptions): Bot<GaiaContext> {
   const bot = new Bot<GaiaContext>(options.token, {
@@ -36,14 +34,6 @@ export function createBot(options: BotOptions): Bot<GaiaContext> {
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
   );
   bot.use(adminsOnly({ admins: options.admins, audit: options.audit }));
-  for (const feature of options.features) bot.use(feature);
-  bot.on("message:text", async (ctx) => {
-    if (ctx.message.text.startsWith("/")) {
-      const command = ctx.message.text.split(/\s/)[0];
-      await ctx.reply(renderUnknownCommand(command).text, { parse_mode: "HTML" });
-    }
-  });
-  bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer active." }));
   bot.catch(async (error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "a chat handler failed");
     if (error.ctx.callbackQuery) {
@@ -51,6 +41,21 @@ export function createBot(options: BotOptions): Bot<GaiaContext> {
     }
   });
   return bot;
+}
+
+/**
+ * Adds the features' handlers in order, then the fallbacks: a pointer to /help for unknown
+ * commands and an answer for every callback query nobody handled.
+ */
+export function installFeatures(bot: Bot<GaiaContext>, features: readonly Composer<GaiaContext>[]): void {
+  for (const feature of features) bot.use(feature);
+  bot.on("message:text", async (ctx) => {
+    if (ctx.message.text.startsWith("/")) {
+      const command = ctx.message.text.split(/\s/)[0];
+      await ctx.reply(renderUnknownCommand(command).text, { parse_mode: "HTML" });
+    }
+  });
+  bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer active." }));
 }
 
 /**

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { ensureApiToken } from "../api/api-token.js";
 import { healthRoutes } from "../api/health-routes.js";
 import { startApiServer, type ApiRoutes } from "../api/server.js";
-import { createBot, isUnauthorized, registerCommands } from "../bot/bot.js";
+import { createBot, installFeatures, isUnauthorized, registerCommands } from "../bot/bot.js";
 import { helpCommand } from "../bot/commands/help.js";
 import type { GaiaContext } from "../bot/context.js";
 import { TelegramHealth } from "../bot/telegram-health.js";
@@ -19,6 +19,7 @@ import { ConsoleChat, CONSOLE_BOT_INFO } from "./console-chat.js";
 import type { CliIo } from "./io.js";
 import { closeLogger, createLogger, type Logger } from "./logger.js";
 import { acquirePidfile } from "./pidfile.js";
+import type { CoreServices, FeatureWiring } from "./feature.js";
 
 /** How the monitor talks to people: Telegram, or the terminal in console mode. */
 export type ChatMode = { kind: "telegram" } | { kind: "console"; io: CliIo };
@@ -55,20 +56,29 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     const audit = new AuditTrail(dataSource, now);
     const state = new StateStore(dataSource, now);
 
+    const scheduler = new Scheduler(log);
+    teardown.push(() => scheduler.stop());
+
     // Chat
     let stopSignal: (outcome: { reason: string; exitCode: number }) => void = () => undefined;
     const stopped = new Promise<{ reason: string; exitCode: number }>((resolve) => (stopSignal = resolve));
     const telegramHealth = new TelegramHealth(mode.kind === "telegram");
+    // The bot's Api exists before its handlers: features need it to send, the bot needs their handlers.
     const bot = createBot({
       token: mode.kind === "telegram" ? config.env.telegramBotToken!.reveal() : "0:console",
       apiRoot: config.env.telegramApiRoot,
       admins: config.settings.telegram.admins,
       audit,
       logger: log,
-      features: [helpCommand()],
       ...(mode.kind === "console" ? { botInfo: CONSOLE_BOT_INFO } : {}),
     });
     bot.api.config.use(telegramHealth.transformer());
+    const core: CoreServices = { config, logger: log, dataSource, audit, state, scheduler, api: bot.api, telegramHealth, now };
+    const features = wireFeatures(core);
+    installFeatures(bot, [helpCommand(), ...features.flatMap((f) => f.botFeatures ?? [])]);
+    teardown.push(async () => {
+      for (const feature of [...features].reverse()) await feature.stop?.();
+    });
     const consoleChat = mode.kind === "console" ? startConsole(bot, mode.io, config, () => stopSignal({ reason: "console closed", exitCode: 0 })) : undefined;
     if (consoleChat) teardown.push(() => consoleChat.close());
     if (mode.kind === "telegram") {
@@ -83,7 +93,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     }
 
     // Local API
-    const routes: ApiRoutes[] = [healthRoutes(() => healthOf(dataSource, state, telegramHealth))];
+    const routes: ApiRoutes[] = [healthRoutes(() => healthOf(dataSource, state, telegramHealth)), ...features.flatMap((f) => f.routes ?? [])];
     const api: FastifyInstance = await startApiServer({
       host: config.settings.api.host,
       port: config.settings.api.port,
@@ -94,11 +104,11 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     teardown.push(() => api.close());
 
     // Jobs
-    const scheduler = new Scheduler(log);
-    teardown.push(() => scheduler.stop());
+    for (const feature of features) feature.schedule?.(scheduler);
     scheduler.every("heartbeat", config.settings.heartbeat.everyMs, heartbeatJob({ state, logger: log, url: config.settings.heartbeat.url, now }));
     await scheduler.runNow("heartbeat");
 
+    for (const feature of features) await feature.started?.();
     await audit.record({ kind: "monitor.started", message: "Gaia started", details: { pid: process.pid, mode: mode.kind } });
     log.info({ mode: mode.kind, home: config.paths.home, api: `${config.settings.api.host}:${api.server.address() && (api.server.address() as { port: number }).port}` }, "gaia started");
 
@@ -116,6 +126,14 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     await runTeardown(teardown, logger);
     throw error;
   }
+}
+
+/**
+ * Every feature of the monitor, in order. Each `wire…` function lives in `cli/wiring/` and builds
+ * its domain services from the core ones.
+ */
+function wireFeatures(_core: CoreServices): FeatureWiring[] {
+  return [];
 }
 
 async function connectTelegram(bot: Bot<GaiaContext>, config: Config): Promise<void> {

@@ -1,0 +1,39 @@
+import type { Api, Composer } from "grammy";
+import type { DataSource } from "typeorm";
+import type { Logger } from "pino";
+import type { ApiRoutes } from "../api/server.js";
+import type { GaiaContext } from "../bot/context.js";
+import type { TelegramHealth } from "../bot/telegram-health.js";
+import type { Config } from "../config/types.js";
+import type { AuditTrail } from "../entities/audit-trail.js";
+import type { StateStore } from "../entities/state-store.js";
+import type { Scheduler } from "../jobs/scheduler.js";
+
+/** What the composition root has built by the time features are wired; passed explicitly. */
+export interface CoreServices {
+  config: Config;
+  logger: Logger;
+  dataSource: DataSource;
+  audit: AuditTrail;
+  state: StateStore;
+  scheduler: Scheduler;
+  /** The Bot API (Telegram, or the terminal in console mode). */
+  api: Api;
+  telegramHealth: TelegramHealth;
+  now: () => Date;
+}
+
+/**
+ * One feature's wiring, returned by a `wire…` function in `cli/wiring/`: its chat handlers, its
+ * local API routes, its jobs, and what to do once everything runs and when stopping.
+ */
+export interface FeatureWiring {
+  botFeatures?: Composer<GaiaContext>[];
+  routes?: ApiRoutes[];
+  /** Adds the feature's jobs; called once, before the bot starts. */
+  schedule?(scheduler: Scheduler): void;
+  /** Runs after the bot, the API and the jobs are up (e.g. a "monitor started" notice). */
+  started?(): Promise<void>;
+  /** Runs first when stopping, before the jobs and the database stop. */
+  stop?(): Promise<void>;
+}
