@@ -44,7 +44,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
       level: config.env.logLevel,
       logDir: config.paths.logDir,
       toStdout: mode.kind === "telegram",
-      knownSecrets: Object.values(config.env.dotenv),
+      knownSecrets: Object.values(config.env.dotenv).map((secret) => secret.reveal()),
     });
     const log = logger;
     teardown.push(() => closeLogger(log));

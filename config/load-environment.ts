@@ -75,7 +75,7 @@ export function loadEnvironment(paths: GaiaPaths, processEnv: NodeJS.ProcessEnv)
     githubApiUrl: githubApiUrl.replace(/\/+$/, ""),
     ...(apiToken ? { apiToken: new Secret(apiToken) } : {}),
     logLevel: logLevel as LogLevel,
-    dotenv: Object.freeze(dotenv),
+    dotenv: Object.freeze(Object.fromEntries(Object.entries(dotenv).map(([name, value]) => [name, new Secret(value)]))),
   });
 }
 

@@ -36,7 +36,7 @@ export function parseSettings(text: string, home: string, label = "gaia.yml"): G
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => `${label}:${e.linePos?.[0].line ?? 1} ${e.message.split("\n")[0]} (fix the YAML syntax there)`),
+      doc.errors.map((e) => `${label}:${lineCounter.linePos(e.pos[0]).line} ${e.message.split("\n")[0]} (fix the YAML syntax there)`),
     );
   }
   const raw = doc.toJS() ?? {};
@@ -65,7 +65,9 @@ function describeIssue(issue: z.core.$ZodIssue, where: (path: readonly PropertyK
     });
   }
   let message = issue.message;
-  if (issue.code === "invalid_type" && issue.input === undefined) message = `is required; ${message}`;
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    message = message.startsWith("Invalid input") ? "is required" : `is required: ${message}`;
+  }
   return [`${where(issue.path)}: ${message}`];
 }
 

@@ -6,7 +6,8 @@ const TOKEN_PATTERNS: readonly RegExp[] = [
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
   /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
   /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
-  /\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g,
+  // No \b before the digits: in a Bot API URL the token follows "bot" directly.
+  /(?<!\d)\d{6,12}:[A-Za-z0-9_-]{30,}/g,
   /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g,
   /\bsk-[A-Za-z0-9_-]{20,}\b/g,
   /\bAKIA[0-9A-Z]{16}\b/g,

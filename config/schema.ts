@@ -116,7 +116,7 @@ export const gaiaFileSchema = z.strictObject({
       .array(telegramId, { error: "list the admins' Telegram user ids, e.g. admins: [123456789]" })
       .min(1, { message: "list at least one admin's Telegram user id (ask @userinfobot for yours)" }),
     chat: telegramId.optional(),
-  }),
+  }, { error: "add a telegram section with admins: [YOUR_TELEGRAM_USER_ID]" }),
   heartbeat: z
     .strictObject({
       every: positiveDuration("every").prefault("1m"),

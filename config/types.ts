@@ -62,8 +62,11 @@ export interface GaiaEnvironment {
   apiToken?: Secret;
   databaseUrl?: Secret;
   logLevel: LogLevel;
-  /** Every variable read from .private/.env (for `gaia run`), values unredacted. */
-  dotenv: Readonly<Record<string, string>>;
+  /**
+   * Every variable read from .private/.env (for `gaia run` and log redaction). Each value is a
+   * Secret, so that printing the environment never prints them.
+   */
+  dotenv: Readonly<Record<string, Secret>>;
 }
 
 /** Where gaia keeps its files, all absolute. */

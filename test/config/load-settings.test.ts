@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../config/config-error.js";
+import { parseSettings } from "../../config/load-settings.js";
+
+function problemsOf(yaml: string): string[] {
+  try {
+    parseSettings(yaml, "/srv/gaia");
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected the settings to be refused");
+}
+
+describe("gaia.yml", () => {
+  it("applies every default of the contract to a minimal file", () => {
+    const settings = parseSettings("telegram:\n  admins: [42]\n", "/srv/gaia");
+    expect(settings).toEqual({
+      telegram: { admins: [42], chat: 42 },
+      heartbeat: { everyMs: 60_000 },
+      probe: { everyMs: 15_000 },
+      host: { cpu: 90, memory: 90, disk: 90, sustain: 2 },
+      services: [],
+      tasks: [],
+      alerts: { remindMs: 3_600_000 },
+      approvals: { timeoutMs: 600_000 },
+      api: { host: "127.0.0.1", port: 8787 },
+      rotation: { schedule: "0 9 1 * *", approval: "required", stores: [{ type: "env-file" }] },
+      retention: { eventsMs: 90 * 86_400_000, samplesMs: 7 * 86_400_000 },
+    });
+    expect(Object.isFrozen(settings.host)).toBe(true);
+  });
+
+  it("reads services and tasks, resolving pidfiles against the home folder and memory as % or size", () => {
+    const settings = parseSettings(
+      [
+        "telegram: { admins: [1, 2], chat: -100123 }",
+        "services:",
+        "  - name: agent",
+        "    match: { process: node, args: agent.js }",
+        "    cpu: 150",
+        "    memory: 512MB",
+        "  - name: db",
+        "    match: { pidfile: .tmp/db.pid }",
+        "    memory: 40",
+        "  - name: web",
+        "    match: { port: 8080 }",
+        "    restart: systemctl restart web",
+        "tasks:",
+        "  - name: backup",
+        "    expect: 1d",
+        "    env: [GITHUB_TOKEN]",
+        "alerts: { remind: 0 }",
+      ].join("\n"),
+      "/srv/gaia",
+    );
+    expect(settings.telegram.chat).toBe(-100123);
+    expect(settings.services).toEqual([
+      { name: "agent", match: { kind: "process", process: "node", args: "agent.js" }, cpu: 150, memory: { kind: "bytes", bytes: 512_000_000 } },
+      { name: "db", match: { kind: "pidfile", pidfile: "/srv/gaia/.tmp/db.pid" }, memory: { kind: "percent", percent: 40 } },
+      { name: "web", match: { kind: "port", port: 8080 }, restart: "systemctl restart web" },
+    ]);
+    expect(settings.tasks).toEqual([{ name: "backup", expectMs: 86_400_000, graceMs: 8_640_000, env: ["GITHUB_TOKEN"] }]);
+    expect(settings.alerts.remindMs).toBe(0);
+  });
+
+  it("reports every problem at once, each with its line, key path and fix", () => {
+    const yaml = [
+      "telegram:", //                        1
+      "  admins: []", //                     2
+      "probe:", //                           3
+      "  every: 5 minutes", //               4
+      "host:", //                            5
+      "  cpu: 120", //                       6
+      "services:", //                        7
+      "  - name: agent", //                  8
+      "    match: { process: node }", //     9
+      "  - name: Bad Name", //               10
+      "    match: { process: a, port: 1 }", // 11
+      "    memroy: 5", //                    12
+    ].join("\n");
+    expect(problemsOf(yaml)).toEqual([
+      "gaia.yml:2 telegram.admins: list at least one admin's Telegram user id (ask @userinfobot for yours)",
+      'gaia.yml:4 probe.every: "5 minutes" is not a duration; write it like 30s, 5m, 1h or 7d',
+      "gaia.yml:6 host.cpu: must be a percentage from 1 to 100",
+      "gaia.yml:10 services[1].name: must be 1-32 characters of a-z 0-9 _ -",
+      "gaia.yml:11 services[1].match: give exactly one of process, pidfile, port",
+      'gaia.yml:12 services[1].memroy: unknown key "memroy"; did you mean memory?',
+    ]);
+  });
+
+  it.each([
+    ["an unknown section with a close name", "telegram: { admins: [1] }\nheartbeats:\n  every: 1m\n", 'gaia.yml:2 heartbeats: unknown key "heartbeats"; did you mean heartbeat?'],
+    ["a duplicate name across services and tasks", "telegram: { admins: [1] }\nservices:\n  - name: x\n    match: { port: 1 }\ntasks:\n  - name: x\n", 'gaia.yml:6 tasks[0].name: "x" is already used by services[0]; names must be unique among services and tasks'],
+    ["auto approval with a pat", "telegram: { admins: [1] }\ngithub: { identity: pat }\nrotation: { approval: auto }\n", "gaia.yml:3 rotation.approval: auto needs github.identity: app (a pasted token needs a human); use required"],
+    ["a bad cron", "telegram: { admins: [1] }\nrotation:\n  schedule: every monday\n", 'gaia.yml:3 rotation.schedule: is not a cron expression; e.g. "0 9 1 * *" (09:00 on the 1st)'],
+    ["a bad listen address", "telegram: { admins: [1] }\napi: { listen: localhost }\n", 'gaia.yml:2 api.listen: "localhost" is not HOST:PORT; write it like 127.0.0.1:8787'],
+    ["a missing admins list", "probe: { every: 5s }\n", "gaia.yml:1 telegram: is required: add a telegram section with admins: [YOUR_TELEGRAM_USER_ID]"],
+    ["a memory that is neither", "telegram: { admins: [1] }\nservices:\n  - name: a\n    match: { port: 1 }\n    memory: lots\n", 'gaia.yml:5 services[0].memory: "lots" is not a memory limit; give a percentage from 1 to 100 or a size such as 512MB'],
+    ["a YAML syntax error", "telegram:\n  admins: [1\n", "gaia.yml:3 Flow sequence in block collection must be sufficiently indented and end with a ] (fix the YAML syntax there)"],
+    ["args without process", "telegram: { admins: [1] }\nservices:\n  - name: a\n    match: { port: 1, args: x }\n", "gaia.yml:4 services[0].match.args: args only refines process; add process: NAME"],
+  ])("refuses %s with a clear line", (_story, yaml, expected) => {
+    expect(problemsOf(yaml).some((line) => line.startsWith(expected))).toBe(true);
+  });
+});
