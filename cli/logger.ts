@@ -32,7 +32,9 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
     size: options.maxFileSize ?? "10m",
     limit: { count: options.maxFiles ?? 5 },
     mkdir: true,
-    sync: false,
+    // Synchronous writes: a monitor logs a few lines a minute, and pino-roll only rotates by size
+    // on the "drain" that asynchronous SonicBoom emits under backpressure, i.e. almost never.
+    sync: true,
   });
   const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
   if (options.toStdout) streams.push({ level: options.level, stream: pino.destination({ fd: 1, sync: true }) });

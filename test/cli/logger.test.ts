@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { closeLogger, createLogger } from "../../cli/logger.js";
+import { makeTempHome } from "../helpers/temp-home.js";
+
+describe("the log", () => {
+  const homes: ReturnType<typeof makeTempHome>[] = [];
+  afterEach(() => homes.splice(0).forEach((h) => h.cleanup()));
+
+  it("writes JSON lines to .tmp/logs with token-shaped strings and known secrets redacted", async () => {
+    const h = makeTempHome();
+    homes.push(h);
+    const logDir = join(h.home, ".tmp", "logs");
+    const logger = await createLogger({ level: "info", logDir, toStdout: false, knownSecrets: ["my-backup-passphrase"] });
+    const fakeGithubToken = "ghp_" + "Z".repeat(36);
+    logger.info({ token: fakeGithubToken }, "job printed my-backup-passphrase and 987654321:" + "Q".repeat(35));
+    logger.debug("not written at info level");
+    await closeLogger(logger);
+
+    const files = readdirSync(logDir);
+    expect(files).toEqual(["gaia.1.log"]);
+    const lines = readFileSync(join(logDir, files[0]), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: "info", token: "[REDACTED]", msg: "job printed [REDACTED] and [REDACTED]" });
+  });
+
+  it("rotates by size and keeps a limited number of files", async () => {
+    const h = makeTempHome();
+    homes.push(h);
+    const logDir = join(h.home, ".tmp", "logs");
+    const logger = await createLogger({ level: "info", logDir, toStdout: false, maxFileSize: "1k", maxFiles: 2 });
+    for (let i = 0; i < 200; i++) {
+      logger.info({ i }, "x".repeat(100));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await closeLogger(logger);
+    const files = readdirSync(logDir).filter((f) => f.endsWith(".log"));
+    expect(files.length).toBeGreaterThan(1);
+    expect(files.length).toBeLessThanOrEqual(3); // the current file plus the retained ones
+  });
+});
