@@ -38,4 +38,8 @@ export class ApprovalRequest {
 
   @Column({ type: "integer", nullable: true })
   messageId: number | null;
+
+  /** Whether the Telegram message shows the outcome (buttons removed); until then a job retries the edit. */
+  @Column({ type: "boolean", default: false })
+  outcomeShown: boolean;
 }

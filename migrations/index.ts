@@ -1,4 +1,5 @@
 import { InitialSchema1764072000000 } from "./1764072000000-initial-schema.js";
+import { ApprovalOutcomeShown1764078000000 } from "./1764078000000-approval-outcome-shown.js";
 
 /** Every migration, oldest first. Hand-reviewed SQL; `synchronize` is never used. */
-export const ALL_MIGRATIONS = [InitialSchema1764072000000];
+export const ALL_MIGRATIONS = [InitialSchema1764072000000, ApprovalOutcomeShown1764078000000];

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { openDatabase } from "../../entities/data-source.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
 import { StateStore } from "../../entities/state-store.js";
+import { ALL_MIGRATIONS } from "../../migrations/index.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 
 describe("gaia.db", () => {
@@ -15,7 +16,7 @@ describe("gaia.db", () => {
     homes.push(home);
     const file = join(home.home, "gaia.db");
     const { dataSource, applied } = await openDatabase(file);
-    expect(applied).toEqual(["InitialSchema1764072000000"]);
+    expect(applied).toEqual(ALL_MIGRATIONS.map((migration) => new migration().name));
     // TypeORM's schema builder lists what synchronize would change: nothing, if migrations are right.
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
