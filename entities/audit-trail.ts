@@ -1,4 +1,4 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import { AuditEvent } from "./audit-event.js";
 
 export interface AuditEntry {
@@ -14,9 +14,12 @@ export interface AuditEntry {
 export class AuditTrail {
   constructor(private readonly dataSource: DataSource, private readonly now: () => Date = () => new Date()) {}
 
-  /** Appends one entry. Callers pass no secrets: details hold fingerprints, never values. */
-  async record(entry: AuditEntry): Promise<AuditEvent> {
-    const repo = this.dataSource.getRepository(AuditEvent);
+  /**
+   * Appends one entry. Callers pass no secrets: details hold fingerprints, never values. Pass the
+   * EntityManager of a transaction to write the entry atomically with the change it records.
+   */
+  async record(entry: AuditEntry, options: { manager?: EntityManager } = {}): Promise<AuditEvent> {
+    const repo = (options.manager ?? this.dataSource.manager).getRepository(AuditEvent);
     return repo.save(
       repo.create({
         at: entry.at ?? this.now(),

@@ -1,4 +1,4 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import { StateEntry } from "./state-entry.js";
 
 /** Key-value state that survives a restart (last heartbeat, the rules' state, boot time). */
@@ -10,7 +10,8 @@ export class StateStore {
     return row ? (row.value as T) : undefined;
   }
 
-  async set(key: string, value: unknown): Promise<void> {
-    await this.dataSource.getRepository(StateEntry).save({ key, value, updatedAt: this.now() });
+  /** Stores a value; with the EntityManager of a transaction, atomically with the rest of it. */
+  async set(key: string, value: unknown, options: { manager?: EntityManager } = {}): Promise<void> {
+    await (options.manager ?? this.dataSource.manager).getRepository(StateEntry).save({ key, value, updatedAt: this.now() });
   }
 }
