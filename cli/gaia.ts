@@ -2,17 +2,18 @@
 import { readFileSync } from "node:fs";
 import { EXIT } from "./exit-codes.js";
 import { writeLine, type CliIo } from "./io.js";
-import { checkCommand } from "./commands/check.js";
-import { migrateCommand } from "./commands/migrate.js";
-import { startCommand } from "./commands/start.js";
 
 type Command = (io: CliIo) => Promise<number>;
 
-/** Every `gaia` subcommand (CONTRACT section 4). */
+/**
+ * Every `gaia` subcommand (CONTRACT section 4). Each is imported when it runs, so that `gaia run`
+ * (started for every scheduled job) does not load grammY, TypeORM and fastify for nothing.
+ */
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  start: { run: startCommand, summary: "run the monitor, the bot, the jobs and the local API" },
-  check: { run: checkCommand, summary: "validate config and environment, probe once, check Telegram and GitHub [--offline]" },
-  migrate: { run: migrateCommand, summary: "apply pending gaia.db migrations" },
+  start: { run: async (io) => (await import("./commands/start.js")).startCommand(io), summary: "run the monitor, the bot, the jobs and the local API" },
+  check: { run: async (io) => (await import("./commands/check.js")).checkCommand(io), summary: "validate config and environment, probe once, check Telegram and GitHub [--offline]" },
+  migrate: { run: async (io) => (await import("./commands/migrate.js")).migrateCommand(io), summary: "apply pending gaia.db migrations" },
+  run: { run: async (io) => (await import("./commands/run.js")).runCommand(io), summary: "run a scheduled job with its secrets and report the run: gaia run TASK -- COMMAND [ARGS...]" },
 };
 
 const USAGE = [
