@@ -3,6 +3,7 @@ import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 /** One run of a scheduled job started through `gaia run`. */
 @Entity({ name: "task_runs" })
 @Index("idx_task_runs_task_started", ["task", "startedAt"])
+@Index("idx_task_runs_task_ended", ["task", "endedAt"])
 export class TaskRun {
   @PrimaryColumn({ type: "varchar", length: 40 })
   id: string;
