@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -96,20 +97,34 @@ describe("host CPU % of all cores", () => {
 });
 
 describe("real processes", () => {
-  it("a process spinning in a loop reads at least 50 % of a core over ~1 s, an idle one under 10 %", async () => {
-    const burner = await startCpuBurner();
+  /**
+   * CPU time from the scheduler's own nanosecond account, independent of clock ticks: schedstat
+   * is per thread, so it is summed over the process's threads.
+   */
+  const scheduledNs = (pid: number) =>
+    readdirSync(`/proc/${pid}/task`).reduce(
+      (sum, tid) => sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "latin1").split(" ")[0]),
+      0,
+    );
+
+  it("a spinning process reads what the scheduler gave it over ~1 s (at least 50 %), an idle one under 10 %", async () => {
     const idle = await startIdleChild();
-    await sleep(300);
+    const burner = await startCpuBurner();
     const first = readProcessTable("/proc");
+    const firstNs = scheduledNs(burner.pid);
     const hostBefore = readHostCpuTimes("/proc");
     await sleep(1000);
     const second = readProcessTable("/proc");
+    const secondNs = scheduledNs(burner.pid);
     const hostAfter = readHostCpuTimes("/proc");
     const percents = processCpuPercents(first, second);
+    // The truth, measured another way; ticks are 10 ms, so allow 10 points of rounding and skew.
+    const truth = ((secondNs - firstNs) / 1e6 / (second.takenAt - first.takenAt)) * 100;
+    expect(Math.abs(percents.get(burner.pid)! - truth)).toBeLessThan(10);
     expect(percents.get(burner.pid)).toBeGreaterThanOrEqual(50);
     expect(percents.get(burner.pid)).toBeLessThanOrEqual(110);
     expect(percents.get(idle.pid)).toBeLessThan(10);
-    // At least half of one core of all of them is busy.
-    expect(hostCpuPercent(hostBefore, hostAfter)).toBeGreaterThanOrEqual(50 / cpus().length);
+    // What the burner used is part of what the host used, over all its cores.
+    expect(hostCpuPercent(hostBefore, hostAfter)).toBeGreaterThanOrEqual((truth - 10) / cpus().length);
   });
 });

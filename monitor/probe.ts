@@ -1,0 +1,149 @@
+/**
+ * The probe: one process-table snapshot plus the host figures per cycle, turned into a Snapshot
+ * for the rules, /status and /top. On Linux a cycle starts no child process at all.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ServiceConfig } from "../config/types.js";
+import {
+  hostCpuPercent,
+  type HostCpuTimes,
+  parseHostCpuTimes,
+  portableHostCpuTimes,
+  processCpuPercents,
+} from "./cpu-usage.js";
+import { readHostFigures } from "./host-figures.js";
+import { matchServices } from "./match-services.js";
+import { readPidFile } from "./pid-file.js";
+import { createPortOwnerFinder, type PortListeners } from "./port-owners.js";
+import { PORTABLE_SPAWNS_PER_SNAPSHOT, readPortableProcessTable } from "./portable-process-table.js";
+import { detectPageSize, type ProcessTable, readCommandLine, readProcessTable } from "./process-table.js";
+import { serviceUsage } from "./service-usage.js";
+import type { ProcessSample, ServiceObservation, Snapshot, TopProcessesOrder } from "./snapshot.js";
+
+/** What a probe needs; everything it touches on the host is named here. */
+export interface ProbeOptions {
+  /** Where procfs is mounted; default "/proc". Without a `stat` file in it, the portable path is used. */
+  procRoot?: string;
+  /** The home folder: its filesystem is the one whose disk use is reported. */
+  homeDir: string;
+  services: readonly ServiceConfig[];
+  /** Gaia's own pid, never matched as a service process. */
+  selfPid: number;
+  /** Clock, ms since the epoch; default Date.now. */
+  now?: () => number;
+  /** Force the ps-based path (tests, or a /proc that is mounted but unusable). */
+  portable?: boolean;
+}
+
+/** Work the probe has done since it was created, for the benchmark and for /status. */
+export interface ProbeStats {
+  /** Process-table snapshots taken: exactly one per sample. */
+  scans: number;
+  /** Child processes started to take them: 0 on Linux, 2 per sample on the portable path. */
+  spawns: number;
+  /** Full scans of every process's file descriptors to find port owners (only with port services). */
+  fdScans: number;
+}
+
+/** A probe keeps the previous snapshot, so CPU figures cover the time between two samples. */
+export interface Probe {
+  /** Takes one snapshot of the host and the services. */
+  sample(): Promise<Snapshot>;
+  readonly stats: ProbeStats;
+}
+
+/**
+ * Creates a probe. The first sample's CPU figures are averages since boot (host) and since each
+ * process started; from the second on, they cover the interval since the previous sample.
+ */
+export function createProbe(options: ProbeOptions): Probe {
+  const procRoot = options.procRoot ?? "/proc";
+  const now = options.now ?? Date.now;
+  const onProc = !options.portable && existsSync(join(procRoot, "stat"));
+  const pageSize = onProc ? detectPageSize(procRoot) : undefined;
+  const services = options.services;
+  const ports = services.flatMap((s) => (s.match.kind === "port" ? [s.match.port] : []));
+  // Only built when some service matches by port: the fd scan is the costly part of a probe.
+  const portOwners = ports.length > 0 && onProc ? createPortOwnerFinder(procRoot) : undefined;
+  const stats: ProbeStats = { scans: 0, spawns: 0, fdScans: 0 };
+  let previousTable: ProcessTable | undefined;
+  let previousCpu: HostCpuTimes | undefined;
+
+  async function takeTable(takenAt: number): Promise<ProcessTable> {
+    stats.scans++;
+    if (onProc) return readProcessTable(procRoot, { takenAt, pageSize });
+    stats.spawns += PORTABLE_SPAWNS_PER_SNAPSHOT;
+    return readPortableProcessTable({ takenAt, previous: previousTable });
+  }
+
+  async function sample(): Promise<Snapshot> {
+    const takenAt = now();
+    const table = await takeTable(takenAt);
+    // /proc/stat is read once and serves both the host CPU times and the boot time.
+    const procStat = onProc ? readFileSync(join(procRoot, "stat"), "latin1") : undefined;
+    const cpuTimes = procStat !== undefined ? parseHostCpuTimes(procStat) : portableHostCpuTimes();
+    const cpuPercents = processCpuPercents(previousTable, table);
+    const host = readHostFigures({
+      procRoot: onProc ? procRoot : undefined,
+      procStat,
+      diskPath: options.homeDir,
+      cpuPercent: hostCpuPercent(previousCpu, cpuTimes),
+      takenAt,
+    });
+    previousTable = table;
+    previousCpu = cpuTimes;
+
+    // Command lines are read at most once per process per snapshot, and only when asked for.
+    const commandLines = new Map<number, string>();
+    const commandLine = (pid: number): string => {
+      let line = commandLines.get(pid);
+      if (line === undefined) {
+        line = table.processes.get(pid)?.commandLine ?? (onProc ? readCommandLine(pid, procRoot) : "");
+        commandLines.set(pid, line);
+      }
+      return line;
+    };
+    const listeners = portOwners?.findListeners(ports, table);
+    stats.fdScans = portOwners?.stats.fdScans ?? 0;
+    const noListener: PortListeners = { listening: false, pids: [] };
+
+    const matched = matchServices(services, table, {
+      selfPid: options.selfPid,
+      commandLine,
+      readPidFile,
+      portListeners: (port) => listeners?.get(port) ?? noListener,
+    });
+    const observations: ServiceObservation[] = matched.map((m) => ({
+      name: m.name,
+      up: m.up,
+      pids: m.pids,
+      processCount: m.processCount,
+      ...serviceUsage(m.pids, table, cpuPercents, host.memoryTotalBytes, host.bootTime),
+    }));
+
+    function topProcesses(by: TopProcessesOrder, n: number): ProcessSample[] {
+      const rows = [...table.processes.values()].map((info) => ({
+        info,
+        cpuPercent: cpuPercents.get(info.pid) ?? 0,
+      }));
+      rows.sort((a, b) =>
+        by === "cpu"
+          ? b.cpuPercent - a.cpuPercent || b.info.rssBytes - a.info.rssBytes || a.info.pid - b.info.pid
+          : b.info.rssBytes - a.info.rssBytes || b.cpuPercent - a.cpuPercent || a.info.pid - b.info.pid,
+      );
+      return rows.slice(0, Math.max(0, n)).map(({ info, cpuPercent }) => ({
+        pid: info.pid,
+        name: info.name,
+        commandLine: commandLine(info.pid),
+        cpuPercent,
+        memoryBytes: info.rssBytes,
+        memoryPercent: host.memoryTotalBytes > 0 ? (info.rssBytes / host.memoryTotalBytes) * 100 : 0,
+      }));
+    }
+
+    return { at: new Date(takenAt), host, services: observations, topProcesses };
+  }
+
+  return { sample, stats };
+}
