@@ -7,6 +7,12 @@
  * costliest part of a probe. So the finder is only used when a service matches by port, and it
  * remembers who owned each socket (pid, fd number and process start): the next cycle verifies
  * that with one readlink per owner and scans again only when it no longer holds.
+ *
+ * Even the socket tables are not free: the kernel walks its whole connection hash table to print
+ * them (about 4 ms per file on a 24 GB host with two sockets open). While every asked port's
+ * cached owners still hold their sockets, a listening socket cannot have gone away, so the
+ * tables are re-read only once a minute then (to notice extra listeners), and every cycle
+ * otherwise (a port with nothing listening, or an owner that changed).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -32,6 +38,8 @@ export interface PortOwnerStats {
   fdScans: number;
   /** Cached owners confirmed with a single readlink. */
   cacheHits: number;
+  /** Reads of /proc/net/tcp + tcp6. */
+  socketTableReads: number;
 }
 
 /** Finds and remembers the owners of listening sockets (see the module comment). */
@@ -43,6 +51,9 @@ export interface PortOwnerFinder {
 
 /** How long a socket whose owner could not be read waits before the next full scan. */
 const UNOWNED_RETRY_MS = 60_000;
+
+/** How long verified cached owners may answer without re-reading the socket tables. */
+const SOCKET_TABLES_MAX_AGE_MS = 60_000;
 
 /** The LISTEN state in /proc/net/tcp's "st" column. */
 const TCP_LISTEN = "0A";
@@ -91,10 +102,14 @@ interface SocketOwner {
  * of another user's process still counts as listening, with no pid).
  */
 export function createPortOwnerFinder(procRoot = "/proc"): PortOwnerFinder {
+  /** Owners of each listening socket asked about, by inode. */
   const owners = new Map<number, SocketOwner[]>();
+  /** The port of each listening socket asked about, from the last read of the socket tables. */
+  const inodePorts = new Map<number, number>();
   /** Sockets whose owner could not be read, with the time after which to scan again. */
   const unowned = new Map<number, number>();
-  const stats: PortOwnerStats = { fdScans: 0, cacheHits: 0 };
+  let socketTablesReadAt = -Infinity;
+  const stats: PortOwnerStats = { fdScans: 0, cacheHits: 0, socketTableReads: 0 };
 
   function stillOwns(owner: SocketOwner, inode: number, table: ProcessTable): boolean {
     if (table.processes.get(owner.pid)?.startTicks !== owner.startTicks) return false;
@@ -103,6 +118,22 @@ export function createPortOwnerFinder(procRoot = "/proc"): PortOwnerFinder {
     } catch {
       return false; // fd closed or process gone
     }
+  }
+
+  /** Keeps the cached owners that still hold their socket; true when every socket kept one. */
+  function verifyCachedOwners(table: ProcessTable): boolean {
+    let allHeld = true;
+    for (const inode of inodePorts.keys()) {
+      const verified = (owners.get(inode) ?? []).filter((owner) => stillOwns(owner, inode, table));
+      if (verified.length > 0) {
+        stats.cacheHits += verified.length;
+        owners.set(inode, verified);
+      } else {
+        owners.delete(inode);
+        allHeld = false;
+      }
+    }
+    return allHeld;
   }
 
   /** Reads every process's fds once and records the owners of the wanted inodes. */
@@ -139,43 +170,50 @@ export function createPortOwnerFinder(procRoot = "/proc"): PortOwnerFinder {
     return found;
   }
 
+  /** Re-reads the socket tables, forgets closed sockets and finds owners of new or moved ones. */
+  function refresh(asked: Set<number>, table: ProcessTable, ownersVerified: boolean): void {
+    stats.socketTableReads++;
+    socketTablesReadAt = table.takenAt;
+    inodePorts.clear();
+    for (const socket of readListeningSockets(procRoot)) {
+      if (asked.has(socket.port)) inodePorts.set(socket.inode, socket.port);
+    }
+    for (const inode of [...owners.keys()]) if (!inodePorts.has(inode)) owners.delete(inode);
+    for (const inode of [...unowned.keys()]) if (!inodePorts.has(inode)) unowned.delete(inode);
+    if (!ownersVerified) verifyCachedOwners(table);
+
+    const toScan = new Set<number>();
+    for (const inode of inodePorts.keys()) {
+      if (owners.has(inode)) continue;
+      const retryAt = unowned.get(inode);
+      if (retryAt === undefined || table.takenAt >= retryAt) toScan.add(inode);
+    }
+    if (toScan.size === 0) return;
+    const found = scan(toScan, table);
+    for (const inode of toScan) {
+      const list = found.get(inode);
+      if (list && list.length > 0) {
+        owners.set(inode, list);
+        unowned.delete(inode);
+      } else {
+        unowned.set(inode, table.takenAt + UNOWNED_RETRY_MS);
+      }
+    }
+  }
+
   function findListeners(ports: readonly number[], table: ProcessTable): Map<number, PortListeners> {
     const result = new Map<number, PortListeners>();
     for (const port of ports) result.set(port, { listening: false, pids: [] });
     if (ports.length === 0) return result;
     const asked = new Set(ports);
-    const inodePorts = new Map<number, number>();
-    for (const socket of readListeningSockets(procRoot)) {
-      if (asked.has(socket.port)) inodePorts.set(socket.inode, socket.port);
-    }
-    // Forget sockets that are closed (or whose port is no longer asked about).
-    for (const inode of [...owners.keys()]) if (!inodePorts.has(inode)) owners.delete(inode);
-    for (const inode of [...unowned.keys()]) if (!inodePorts.has(inode)) unowned.delete(inode);
-
-    const toScan = new Set<number>();
-    for (const inode of inodePorts.keys()) {
-      const verified = (owners.get(inode) ?? []).filter((owner) => stillOwns(owner, inode, table));
-      if (verified.length > 0) {
-        stats.cacheHits += verified.length;
-        owners.set(inode, verified);
-        continue;
-      }
-      owners.delete(inode);
-      const retryAt = unowned.get(inode);
-      if (retryAt === undefined || table.takenAt >= retryAt) toScan.add(inode);
-    }
-    if (toScan.size > 0) {
-      const found = scan(toScan, table);
-      for (const inode of toScan) {
-        const list = found.get(inode);
-        if (list && list.length > 0) {
-          owners.set(inode, list);
-          unowned.delete(inode);
-        } else {
-          unowned.set(inode, table.takenAt + UNOWNED_RETRY_MS);
-        }
-      }
-    }
+    const cachedPorts = new Set(inodePorts.values());
+    // The cache answers only for exactly the ports it was filled for, while fresh enough.
+    const cacheCovers =
+      table.takenAt - socketTablesReadAt < SOCKET_TABLES_MAX_AGE_MS &&
+      ports.every((port) => cachedPorts.has(port)) &&
+      [...cachedPorts].every((port) => asked.has(port));
+    const allHeld = cacheCovers && verifyCachedOwners(table);
+    if (!allHeld) refresh(asked, table, cacheCovers);
 
     for (const [inode, port] of inodePorts) {
       const listeners = result.get(port)!;

@@ -19,14 +19,21 @@ export interface HostFigures {
   /** 1, 5 and 15 minute load averages. */
   load: [number, number, number];
   uptimeSeconds: number;
-  /** When the host booted; a later bootTime than the previous snapshot's means the host rebooted. */
+  /**
+   * When the host booted; a later bootTime than the previous snapshot's means the host rebooted.
+   * Exact to the second on Linux (/proc/stat btime); elsewhere derived from uptime and may wobble
+   * by a second, so compare with a few seconds of tolerance.
+   */
   bootTime: Date;
 }
 
 /** One configured service as seen by one probe cycle. */
 export interface ServiceObservation {
   name: string;
-  /** At least one matching process is alive. */
+  /**
+   * At least one matching process is alive; for a port service, something listens on the port
+   * (even when its owner is another user's process that gaia may not inspect: then pids is empty).
+   */
   up: boolean;
   pids: number[];
   processCount: number;

@@ -76,10 +76,10 @@ export async function startCpuBurner(): Promise<TestChild> {
   return burner;
 }
 
-/** A process listening on a free TCP port of `host`; resolves once it listens. */
-export async function startListener(host = "127.0.0.1"): Promise<TestChild & { port: number }> {
+/** A process listening on TCP `port` (default: a free one) of `host`; resolves once it listens. */
+export async function startListener(host = "127.0.0.1", port = 0): Promise<TestChild & { port: number }> {
   const listener = await startNodeChild(
-    `${EXIT_WITH_PARENT} require("net").createServer().listen(0, ${JSON.stringify(host)}, function () {` +
+    `${EXIT_WITH_PARENT} require("net").createServer().listen(${port}, ${JSON.stringify(host)}, function () {` +
       " console.log(this.address().port); });",
     ["listener.js"],
   );

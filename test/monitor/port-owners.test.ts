@@ -53,8 +53,8 @@ describe("finding who listens on a port", () => {
 
     const second = finder.findListeners([listener.port], readProcessTable("/proc"));
     expect(second.get(listener.port)).toEqual({ listening: true, pids: [listener.pid] });
-    expect(finder.stats.fdScans).toBe(1); // the cached owner was verified with one readlink
-    expect(finder.stats.cacheHits).toBe(1);
+    // The cached owner was verified with one readlink: no fd scan, not even the socket tables.
+    expect(finder.stats).toEqual({ fdScans: 1, cacheHits: 1, socketTableReads: 1 });
 
     await stopChild(listener);
     const after = finder.findListeners([listener.port], readProcessTable("/proc"));
@@ -69,6 +69,37 @@ describe("finding who listens on a port", () => {
       listening: true,
       pids: [listener.pid],
     });
+  });
+
+  it.skipIf(!hasIpv6Loopback)(
+    "notices a second listener on the same port (IPv6 beside IPv4) at the next minute's re-read",
+    async () => {
+      const v4 = await startListener("127.0.0.1");
+      const finder = createPortOwnerFinder("/proc");
+      const start = Date.now();
+      const at = (offsetMs: number) => readProcessTable("/proc", { takenAt: start + offsetMs });
+      expect(finder.findListeners([v4.port], at(0)).get(v4.port)?.pids).toEqual([v4.pid]);
+      const v6 = await startListener("::1", v4.port);
+      // Within the minute the verified cache answers alone.
+      expect(finder.findListeners([v4.port], at(15_000)).get(v4.port)?.pids).toEqual([v4.pid]);
+      expect(finder.stats.socketTableReads).toBe(1);
+      const later = finder.findListeners([v4.port], at(61_000)).get(v4.port)!;
+      expect(later.pids.sort((a, b) => a - b)).toEqual([v4.pid, v6.pid].sort((a, b) => a - b));
+      expect(finder.stats).toMatchObject({ socketTableReads: 2, fdScans: 2 });
+    },
+  );
+
+  it("reads the socket tables every cycle while nothing listens on a port", async () => {
+    const finder = createPortOwnerFinder("/proc");
+    const listener = await startListener("127.0.0.1");
+    await stopChild(listener); // its port is now free
+    for (let i = 0; i < 3; i++) {
+      expect(finder.findListeners([listener.port], readProcessTable("/proc")).get(listener.port)).toEqual({
+        listening: false,
+        pids: [],
+      });
+    }
+    expect(finder.stats).toEqual({ fdScans: 0, cacheHits: 0, socketTableReads: 3 });
   });
 
   it("rescans when a cached owner is replaced by a new process on the same port", async () => {
