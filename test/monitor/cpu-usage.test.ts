@@ -9,6 +9,7 @@ import {
   readHostCpuTimes,
 } from "../../monitor/cpu-usage.js";
 import { type ProcessInfo, type ProcessTable, readProcessTable } from "../../monitor/process-table.js";
+import { createFakeProc } from "./fake-proc.js";
 import { sleep, startCpuBurner, startIdleChild, stopAllChildren } from "./child-processes.js";
 
 afterAll(stopAllChildren);
@@ -67,6 +68,37 @@ describe("CPU % of each process between two snapshots", () => {
     const percents = processCpuPercents(undefined, first);
     expect(percents.get(1)).toBeCloseTo(25);
     expect(percents.get(2)).toBe(0);
+  });
+});
+
+describe("CPU % from two /proc trees", () => {
+  it("tells a reused pid from the process that had it, through its start time", () => {
+    const before = createFakeProc({
+      uptimeSeconds: 100,
+      processes: [
+        { pid: 300, name: "old worker", utime: 8, stime: 2, startTicks: 50 }, // fewer ticks than its successor
+        { pid: 301, name: "steady", utime: 100, startTicks: 60 },
+      ],
+    });
+    const after = createFakeProc({
+      uptimeSeconds: 102,
+      processes: [
+        // pid 300 now belongs to a process started 0.5 s ago that used 0.25 s of CPU
+        { pid: 300, name: "new worker", utime: 20, stime: 5, startTicks: 10_150 },
+        { pid: 301, name: "steady", utime: 150, startTicks: 60 },
+      ],
+    });
+    try {
+      const percents = processCpuPercents(
+        readProcessTable(before.root, { takenAt: 0 }),
+        readProcessTable(after.root, { takenAt: 2000 }),
+      );
+      expect(percents.get(300)).toBeCloseTo(50);
+      expect(percents.get(301)).toBeCloseTo(25);
+    } finally {
+      before.cleanup();
+      after.cleanup();
+    }
   });
 });
 
