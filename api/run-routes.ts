@@ -1,0 +1,29 @@
+import { parseRunReport } from "../tasks/run-report.js";
+import { RunNotAccepted, type TaskMonitor } from "../tasks/task-monitor.js";
+import { ApiError, type ApiRoutes } from "./server.js";
+
+/**
+ * `POST /v1/runs` (CONTRACT section 6): the start and end of a scheduled job's run, from
+ * `gaia run` or any script. A start answers 201 `{ runId }`, an end 200 `{ runId, status }`;
+ * 404 for a task not in gaia.yml, 422 naming each bad field. Reports are idempotent by `runId`.
+ */
+export function runRoutes(tasks: TaskMonitor): ApiRoutes {
+  return (app) => {
+    app.post("/v1/runs", async (request, reply) => {
+      const parsed = parseRunReport(request.body);
+      if (!parsed.ok) throw new ApiError(422, parsed.problems.join("; "));
+      const report = parsed.report;
+      try {
+        if (report.event === "start") {
+          const { runId } = await tasks.recordStart(report);
+          return reply.status(201).send({ runId });
+        }
+        const { runId, status } = await tasks.recordEnd(report);
+        return reply.status(200).send({ runId, status });
+      } catch (error) {
+        if (error instanceof RunNotAccepted) throw new ApiError(error.reason === "unknown-task" ? 404 : 409, error.message);
+        throw error;
+      }
+    });
+  };
+}

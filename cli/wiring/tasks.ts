@@ -1,0 +1,41 @@
+import { Outbox } from "../../alerts/outbox.js";
+import { runRoutes } from "../../api/run-routes.js";
+import { missedRunCheckEvery, missedRunsJob } from "../../jobs/missed-runs.js";
+import { TaskMonitor } from "../../tasks/task-monitor.js";
+import type { CoreServices, FeatureWiring } from "../feature.js";
+
+const CHECK_JOB = "tasks.check";
+
+/**
+ * Scheduled jobs started through `gaia run`: `POST /v1/runs` records their runs, and a job takes
+ * the spooled reports and looks for missed runs and due reminders. Task incidents go to the same
+ * outbox as every other alert.
+ */
+export function wireTasks(core: CoreServices, options: { outbox?: Outbox } = {}): FeatureWiring {
+  const { config, dataSource, audit, state, logger, now } = core;
+  const { settings, env } = config;
+  const outbox = options.outbox ?? new Outbox(dataSource, settings.telegram.chat, now);
+  const tasks = new TaskMonitor({
+    dataSource,
+    audit,
+    outbox,
+    state,
+    tasks: settings.tasks,
+    remindMs: settings.alerts.remindMs,
+    spoolDir: config.paths.spoolDir,
+    logger,
+    knownSecrets: Object.values(env.dotenv).map((secret) => secret.reveal()),
+    now,
+  });
+  const hasTasks = settings.tasks.length > 0;
+  return {
+    routes: [runRoutes(tasks)],
+    schedule(scheduler) {
+      if (hasTasks) scheduler.every(CHECK_JOB, missedRunCheckEvery(settings.tasks), missedRunsJob(tasks));
+    },
+    async started() {
+      // Runs reported while the monitor was stopped are taken before anything is called missed.
+      if (hasTasks) await core.scheduler.runNow(CHECK_JOB);
+    },
+  };
+}

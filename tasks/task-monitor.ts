@@ -1,0 +1,374 @@
+/**
+ * The monitor's side of scheduled jobs: records each reported run as a `task_runs` row, and after
+ * each report and on every missed-run check asks the pure rules (`task-rules.ts`) what the task's
+ * incidents should be, applying the answer in the same transaction. All changes go through one
+ * queue, so two reports of the same task never race.
+ */
+import { randomUUID } from "node:crypto";
+import { In, IsNull, MoreThan, Not, type DataSource, type EntityManager } from "typeorm";
+import type { Outbox } from "../alerts/outbox.js";
+import { redactSecrets } from "../config/redact.js";
+import type { TaskConfig } from "../config/types.js";
+import type { AuditTrail } from "../entities/audit-trail.js";
+import { Incident } from "../entities/incident.js";
+import { Mute } from "../entities/mute.js";
+import type { StateStore } from "../entities/state-store.js";
+import { TaskRun } from "../entities/task-run.js";
+import type { Logger } from "pino";
+import { OUTPUT_TAIL_LIMIT } from "./output-tail.js";
+import type { RunEndReport, RunStartReport } from "./run-report.js";
+import { readSpool, removeSpooled, setAsideSpooled } from "./run-spool.js";
+import { TaskIncidentRecorder, type IncidentNotice } from "./task-incidents.js";
+import { evaluateTask, type FinishedRun, type OpenTaskIncident, type TaskFacts, type TaskRuleSettings } from "./task-rules.js";
+
+/** Where the tasks' bookkeeping lives in gaia.db's state table. */
+export const TASKS_STATE_KEY = "tasks.state";
+
+/** What the task rules remember besides the rows: since when each task is known, and reminders. */
+interface TasksState {
+  version: 1;
+  /** ISO, by task name: when the monitor first knew the task (the missed-run clock's start). */
+  firstKnownAt: Record<string, string>;
+  /** By incident id. */
+  notices: Record<string, IncidentNotice>;
+}
+
+/** A report the monitor cannot take: an unknown task (404) or a run id used by another task (409). */
+export class RunNotAccepted extends Error {
+  constructor(readonly reason: "unknown-task" | "conflict", message: string) {
+    super(message);
+    this.name = "RunNotAccepted";
+  }
+}
+
+export interface TaskMonitorOptions {
+  dataSource: DataSource;
+  audit: AuditTrail;
+  outbox: Outbox;
+  state: StateStore;
+  tasks: readonly TaskConfig[];
+  /** `alerts.remind`. */
+  remindMs: number;
+  spoolDir: string;
+  logger: Logger;
+  /** Secret values to take out of output tails (the monitor redacts again: a report may come from curl). */
+  knownSecrets: readonly string[];
+  now: () => Date;
+}
+
+/** See the file comment. */
+export class TaskMonitor {
+  private readonly tasks: Map<string, TaskConfig>;
+  private readonly recorder: TaskIncidentRecorder;
+  private state: TasksState = { version: 1, firstKnownAt: {}, notices: {} };
+  private queue: Promise<unknown> = Promise.resolve();
+  private loaded = false;
+  private readonly reportedBadFiles = new Set<string>();
+
+  constructor(private readonly options: TaskMonitorOptions) {
+    this.tasks = new Map(options.tasks.map((t) => [t.name, t]));
+    this.recorder = new TaskIncidentRecorder({ audit: options.audit, outbox: options.outbox });
+  }
+
+  /** The configured tasks, in gaia.yml order. */
+  get taskNames(): string[] {
+    return [...this.tasks.keys()];
+  }
+
+  /**
+   * Reads the bookkeeping from gaia.db and starts the missed-run clock of tasks seen for the first
+   * time. Runs by itself before the first change; call it at start to fix "first known" at once.
+   */
+  async load(): Promise<void> {
+    await this.serially(async () => undefined);
+  }
+
+  /** Records a run's start (idempotent by run id); returns the run id, made here when none was given. */
+  async recordStart(report: RunStartReport): Promise<{ runId: string }> {
+    this.taskOrThrow(report.task);
+    return this.serially(() =>
+      this.options.dataSource.transaction(async (manager) => {
+        const repo = manager.getRepository(TaskRun);
+        const runId = report.runId ?? randomUUID();
+        const existing = await repo.findOneBy({ id: runId });
+        if (existing) {
+          this.sameTaskOrThrow(existing, report.task);
+          return { runId };
+        }
+        const now = this.options.now();
+        await repo.insert({
+          id: runId,
+          task: report.task,
+          startedAt: notAfter(report.startedAt ? new Date(report.startedAt) : now, now),
+          endedAt: null,
+          status: "running",
+          exitCode: null,
+          durationMs: null,
+          outputTail: null,
+        });
+        return { runId };
+      }),
+    );
+  }
+
+  /**
+   * Records a run's end and applies the rules, in one transaction. A run already ended is left
+   * as it is (`duplicate`): a report that came twice, through the API and the spool, counts once.
+   */
+  async recordEnd(report: RunEndReport): Promise<{ runId: string; status: string; duplicate: boolean }> {
+    const task = this.taskOrThrow(report.task);
+    const result = await this.serially(() =>
+      this.transaction(async (manager, now) => {
+        const repo = manager.getRepository(TaskRun);
+        const runId = report.runId ?? randomUUID();
+        const existing = await repo.findOneBy({ id: runId });
+        if (existing) this.sameTaskOrThrow(existing, report.task);
+        if (existing?.endedAt) return { runId, status: existing.status, duplicate: true, decisions: false };
+        const endedAt = notAfter(report.endedAt ? new Date(report.endedAt) : now, now);
+        const startedAt =
+          existing?.startedAt ??
+          (report.startedAt ? new Date(report.startedAt) : new Date(endedAt.getTime() - (report.durationMs ?? 0)));
+        const status = report.timedOut ? "timed-out" : report.exitCode === 0 ? "succeeded" : "failed";
+        const row = {
+          id: runId,
+          task: task.name,
+          startedAt,
+          endedAt,
+          status,
+          exitCode: report.exitCode,
+          durationMs: report.durationMs ?? Math.max(0, endedAt.getTime() - startedAt.getTime()),
+          outputTail: report.outputTail ? redactSecrets(report.outputTail, this.options.knownSecrets).slice(-OUTPUT_TAIL_LIMIT) : null,
+        };
+        if (existing) await repo.update({ id: runId }, row);
+        else await repo.insert(row);
+        return { runId, status, duplicate: false, decisions: true };
+      }, (value) => ({ tasks: value.decisions ? [task] : [] })),
+    );
+    return { runId: result.runId, status: result.status, duplicate: result.duplicate };
+  }
+
+  /**
+   * The periodic check: missed runs and reminders of every task; incidents of tasks no longer in
+   * gaia.yml are closed without a word.
+   */
+  async check(): Promise<void> {
+    await this.serially(() => this.transaction(async (manager, now) => {
+      await this.closeOrphans(manager, now);
+      return undefined;
+    }, () => ({ tasks: [...this.tasks.values()], prune: true })));
+  }
+
+  /**
+   * Records the reports `gaia run` kept under `.tmp/spool/` while no monitor ran, oldest first,
+   * deleting each file once its run is stored. A file that can never be taken is renamed
+   * `*.bad`; one for a task this monitor does not know (yet) stays for a restart with that task.
+   * Returns how many runs were recorded.
+   */
+  async ingestSpool(): Promise<number> {
+    let recorded = 0;
+    for (const entry of readSpool(this.options.spoolDir)) {
+      if ("problem" in entry) {
+        this.options.logger.warn({ file: entry.file, problem: entry.problem }, "set aside a spooled run report that cannot be read");
+        setAsideSpooled(entry.file);
+        continue;
+      }
+      if (!this.tasks.has(entry.report.task)) {
+        if (!this.reportedBadFiles.has(entry.file)) {
+          this.reportedBadFiles.add(entry.file);
+          this.options.logger.warn({ file: entry.file, task: entry.report.task }, "a spooled run report names a task that is not in gaia.yml; it is kept until the task is added");
+        }
+        continue;
+      }
+      try {
+        const result = await this.recordEnd(entry.report);
+        if (!result.duplicate) recorded++;
+        removeSpooled(entry.file);
+      } catch (error) {
+        if (!(error instanceof RunNotAccepted)) throw error;
+        this.options.logger.warn({ file: entry.file, err: error }, "set aside a spooled run report the monitor cannot take");
+        setAsideSpooled(entry.file);
+      }
+    }
+    if (recorded > 0) this.options.logger.info({ runs: recorded }, "recorded runs reported while the monitor was not running");
+    return recorded;
+  }
+
+  /**
+   * Runs `body` in a transaction, then the rules for the tasks `after(result)` names, then saves
+   * the bookkeeping (pruned of incidents no longer open, when asked).
+   */
+  private async transaction<T>(
+    body: (manager: EntityManager, now: Date) => Promise<T>,
+    after: (value: T) => { tasks: TaskConfig[]; prune?: boolean },
+  ): Promise<T> {
+    let queued = 0;
+    let nextState: TasksState | undefined;
+    const value = await this.options.dataSource.transaction(async (manager) => {
+      const now = this.options.now();
+      const result = await body(manager, now);
+      const { tasks, prune } = after(result);
+      if (tasks.length === 0) return result;
+      const settings: TaskRuleSettings = { remindMs: this.options.remindMs, mutes: await activeMutes(manager, now) };
+      let notices = this.state.notices;
+      for (const task of tasks) {
+        const facts = await this.facts(manager, task, notices);
+        const decisions = evaluateTask(facts, settings, now);
+        if (decisions.length === 0) continue;
+        const applied = await this.recorder.apply(manager, decisions, notices, now);
+        notices = applied.notices;
+        queued += applied.queued;
+      }
+      if (prune) notices = await withoutClosed(manager, notices);
+      if (JSON.stringify(notices) !== JSON.stringify(this.state.notices)) {
+        nextState = { ...this.state, notices };
+        await this.options.state.set(TASKS_STATE_KEY, nextState, { manager });
+      }
+      return result;
+    });
+    // Only a committed transaction changes what the rules remember.
+    if (nextState) this.state = nextState;
+    if (queued > 0) this.options.outbox.kick();
+    return value;
+  }
+
+  /** What gaia.db says about one task, for the rules. */
+  private async facts(manager: EntityManager, task: TaskConfig, notices: Record<string, IncidentNotice>): Promise<TaskFacts> {
+    const runs = manager.getRepository(TaskRun);
+    const finished = { task: task.name, endedAt: Not(IsNull()) };
+    const order = { endedAt: "DESC", startedAt: "DESC" } as const;
+    const lastSuccess = await runs.findOne({ where: { ...finished, status: "succeeded" }, order });
+    const lastFinished = await runs.findOne({ where: finished, order });
+    const failedWhere = { task: task.name, status: In(["failed", "timed-out"]), endedAt: lastSuccess?.endedAt ? MoreThan(lastSuccess.endedAt) : Not(IsNull()) };
+    const failureCount = await runs.count({ where: failedWhere });
+    const firstFailure = failureCount > 0 ? await runs.findOne({ where: failedWhere, order: { endedAt: "ASC" } }) : null;
+    const openRows = await manager.getRepository(Incident).find({
+      where: { subjectKind: "task", subjectName: task.name, status: "open" },
+      order: { id: "ASC" },
+    });
+    const open: TaskFacts["open"] = {};
+    for (const row of openRows) {
+      const incident = openIncident(row, notices);
+      if (row.condition === "missed") open.missed ??= incident;
+      else open.failed ??= incident;
+    }
+    return {
+      task,
+      firstKnownAt: new Date(this.state.firstKnownAt[task.name] ?? this.options.now().toISOString()),
+      ...(lastSuccess ? { lastSuccess: finishedRun(lastSuccess) } : {}),
+      ...(lastFinished ? { lastFinished: finishedRun(lastFinished) } : {}),
+      failuresSinceSuccess: { count: failureCount, ...(firstFailure?.endedAt ? { firstEndedAt: firstFailure.endedAt } : {}) },
+      open,
+    };
+  }
+
+  private async closeOrphans(manager: EntityManager, now: Date): Promise<void> {
+    const repo = manager.getRepository(Incident);
+    const open = await repo.find({ where: { subjectKind: "task", status: "open" } });
+    for (const incident of open) {
+      if (this.tasks.has(incident.subjectName)) continue;
+      incident.status = "resolved";
+      incident.resolvedAt = now;
+      await repo.save(incident);
+      await this.options.audit.record(
+        {
+          kind: "incident.closed",
+          subject: incident.subjectName,
+          at: now,
+          message: `Closed incident #${incident.id} (${incident.key}) without an alert: the task is no longer in gaia.yml`,
+          details: { incidentId: incident.id, key: incident.key },
+        },
+        { manager },
+      );
+    }
+  }
+
+  private taskOrThrow(name: string): TaskConfig {
+    const task = this.tasks.get(name);
+    if (!task) {
+      throw new RunNotAccepted("unknown-task", `no task named "${name}" in gaia.yml${this.tasks.size ? ` (tasks: ${this.taskNames.join(", ")})` : ""}; add it under tasks: and restart gaia`);
+    }
+    return task;
+  }
+
+  private sameTaskOrThrow(run: TaskRun, task: string): void {
+    if (run.task !== task) throw new RunNotAccepted("conflict", `run ${run.id} belongs to task ${run.task}, not ${task}`);
+  }
+
+  /** Runs changes one after the other (a failed one does not stop the next), the first after loading. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      if (!this.loaded) await this.loadState();
+      return work();
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async loadState(): Promise<void> {
+    const restored = restoreState(await this.options.state.get<unknown>(TASKS_STATE_KEY));
+    const now = this.options.now().toISOString();
+    const next: TasksState = { ...restored, firstKnownAt: { ...restored.firstKnownAt } };
+    for (const name of this.tasks.keys()) next.firstKnownAt[name] ??= now;
+    await this.options.state.set(TASKS_STATE_KEY, next);
+    this.state = next;
+    this.loaded = true;
+  }
+}
+
+async function activeMutes(manager: EntityManager, now: Date): Promise<{ subject: string; until: Date }[]> {
+  const rows = await manager.getRepository(Mute).find({ where: { until: MoreThan(now) } });
+  return rows.map((row) => ({ subject: row.subject, until: row.until }));
+}
+
+/** The bookkeeping of open task incidents only. */
+async function withoutClosed(manager: EntityManager, notices: Record<string, IncidentNotice>): Promise<Record<string, IncidentNotice>> {
+  const open = await manager.getRepository(Incident).find({ select: { id: true }, where: { subjectKind: "task", status: "open" } });
+  const ids = new Set(open.map((row) => String(row.id)));
+  return Object.fromEntries(Object.entries(notices).filter(([id]) => ids.has(id)));
+}
+
+function finishedRun(row: TaskRun): FinishedRun {
+  return {
+    id: row.id,
+    status: row.status === "succeeded" ? "succeeded" : row.status === "timed-out" ? "timed-out" : "failed",
+    exitCode: row.exitCode,
+    durationMs: row.durationMs,
+    endedAt: row.endedAt!,
+    outputTail: row.outputTail,
+  };
+}
+
+function openIncident(row: Incident, notices: Record<string, IncidentNotice>): OpenTaskIncident {
+  const notice = notices[String(row.id)];
+  const runId = row.figures?.runId;
+  return {
+    id: row.id,
+    condition: row.condition,
+    openedAt: row.openedAt,
+    // An incident the bookkeeping does not know (a state row lost) counts as announced when it opened.
+    lastNotifiedAt: notice ? new Date(notice.lastNotifiedAt) : row.openedAt,
+    announced: notice ? notice.announced : !row.muted,
+    acknowledged: row.acknowledgedAt !== null,
+    ...(typeof runId === "string" ? { runId } : {}),
+  };
+}
+
+/** A report's time, but never in the future (a clock that ran ahead must not hold off the missed-run check). */
+function notAfter(date: Date, now: Date): Date {
+  return date.getTime() > now.getTime() ? now : date;
+}
+
+function restoreState(value: unknown): TasksState {
+  const state: TasksState = { version: 1, firstKnownAt: {}, notices: {} };
+  if (typeof value !== "object" || value === null) return state;
+  const raw = value as Partial<TasksState>;
+  if (raw.version !== 1) return state;
+  for (const [name, at] of Object.entries(raw.firstKnownAt ?? {})) {
+    if (typeof at === "string" && !Number.isNaN(Date.parse(at))) state.firstKnownAt[name] = at;
+  }
+  for (const [id, notice] of Object.entries(raw.notices ?? {})) {
+    if (notice && typeof notice.lastNotifiedAt === "string" && typeof notice.announced === "boolean") state.notices[id] = notice;
+  }
+  return state;
+}
