@@ -20,6 +20,7 @@ import type { CliIo } from "./io.js";
 import { closeLogger, createLogger, type Logger } from "./logger.js";
 import { acquirePidfile } from "./pidfile.js";
 import type { CoreServices, FeatureWiring } from "./feature.js";
+import { wireTasks } from "./wiring/tasks.js";
 
 /** How the monitor talks to people: Telegram, or the terminal in console mode. */
 export type ChatMode = { kind: "telegram" } | { kind: "console"; io: CliIo };
@@ -132,8 +133,10 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
  * Every feature of the monitor, in order. Each `wire…` function lives in `cli/wiring/` and builds
  * its domain services from the core ones.
  */
-function wireFeatures(_core: CoreServices): FeatureWiring[] {
-  return [];
+function wireFeatures(core: CoreServices): FeatureWiring[] {
+  return [
+    wireTasks(core),
+  ];
 }
 
 async function connectTelegram(bot: Bot<GaiaContext>, config: Config): Promise<void> {
