@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   start: { run: async (io) => (await import("./commands/start.js")).startCommand(io), summary: "run the monitor, the bot, the jobs and the local API" },
   check: { run: async (io) => (await import("./commands/check.js")).checkCommand(io), summary: "validate config and environment, probe once, check Telegram and GitHub [--offline]" },
   migrate: { run: async (io) => (await import("./commands/migrate.js")).migrateCommand(io), summary: "apply pending gaia.db migrations" },
+  approve: { run: async (io) => (await import("./commands/approve.js")).approveCommand(io), summary: "ask the admins in Telegram to approve TITLE and wait: exit 0 approved, 1 denied, 3 expired" },
   run: { run: async (io) => (await import("./commands/run.js")).runCommand(io), summary: "run a scheduled job with its secrets and report the run: gaia run TASK -- COMMAND [ARGS...]" },
 };
 

@@ -20,6 +20,7 @@ import type { CliIo } from "./io.js";
 import { closeLogger, createLogger, type Logger } from "./logger.js";
 import { acquirePidfile } from "./pidfile.js";
 import type { CoreServices, FeatureWiring } from "./feature.js";
+import { wireApprovals } from "./wiring/approvals.js";
 import { wireTasks } from "./wiring/tasks.js";
 
 /** How the monitor talks to people: Telegram, or the terminal in console mode. */
@@ -135,6 +136,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
  */
 function wireFeatures(core: CoreServices): FeatureWiring[] {
   return [
+    wireApprovals(core),
     wireTasks(core),
   ];
 }

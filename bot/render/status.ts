@@ -1,0 +1,176 @@
+import { formatDuration } from "../../config/durations.js";
+import type { ServiceStatus, StatusReport, TaskStatus } from "../../monitor/status-report.js";
+import { statusButton } from "../callbacks/callback-data.js";
+import { formatBytes, formatClockSeconds, formatDateTime, formatMoment, formatPercent } from "./figures.js";
+import { escapeHtml, html, TELEGRAM_TEXT_LIMIT, type RenderedMessage } from "./html.js";
+import { fitBlocks, pageOf, truncatePlain } from "./paginate.js";
+import { sparkline } from "./sparkline.js";
+
+/** Services and tasks per page of /status: 20 rows of at most ~150 characters leave room for the rest. */
+export const STATUS_ROWS_PER_PAGE = 20;
+const MAX_INCIDENTS = 10;
+const MAX_APPROVALS = 5;
+const MAX_PIDS = 2;
+
+export interface RenderStatusOptions {
+  /** Which page of the services and tasks (0-based). */
+  page?: number;
+  /** Rows of services and tasks per page; Infinity for one long text (`gaia status`). */
+  perPage?: number;
+  /** Longest text; Infinity outside Telegram. */
+  limit?: number;
+  /** Whether to add the Refresh and paging buttons (not in the terminal). */
+  buttons?: boolean;
+}
+
+type Row = { section: "services" | "tasks"; html: string };
+
+/**
+ * The /status message: the host's figures (with last-hour sparklines), open incidents, pending
+ * approvals, every service and task (down ones first, paged), the last heartbeat and the next
+ * rotation, and a Refresh button. Times are the host's local time; durations count to the probe.
+ */
+export function renderStatus(report: StatusReport, options: RenderStatusOptions = {}): RenderedMessage {
+  const perPage = options.perPage ?? STATUS_ROWS_PER_PAGE;
+  const limit = options.limit ?? TELEGRAM_TEXT_LIMIT;
+  const reference = report.measuredAt ? new Date(report.measuredAt) : undefined;
+  const when = (iso: string) => (reference ? formatMoment(new Date(iso), reference) : formatDateTime(new Date(iso)));
+
+  const head: string[] = [html`<b>Gaia · ${report.hostname}</b>`, hostBlock(report)];
+  if (report.incidents.length > 0) {
+    head.push("", `<b>Open incidents</b> (${report.incidents.length})`);
+    for (const incident of report.incidents.slice(0, MAX_INCIDENTS)) {
+      const flags = [incident.acknowledged ? "acknowledged" : "", incident.muted ? "muted" : ""].filter(Boolean);
+      const lasted = reference ? ` (${formatDuration(reference.getTime() - Date.parse(incident.openedAt))})` : "";
+      head.push(
+        `${incidentIcon(incident.condition)} ${html`<b>${incident.subjectName}</b> ${incident.condition} since ${when(incident.openedAt)}`}${lasted}${flags.length ? ` · ${flags.join(", ")}` : ""}`,
+      );
+    }
+    if (report.incidents.length > MAX_INCIDENTS) head.push(`… and ${report.incidents.length - MAX_INCIDENTS} more (/history)`);
+  }
+  if (report.approvals.length > 0) {
+    head.push("", `<b>Pending approvals</b> (${report.approvals.length})`);
+    for (const approval of report.approvals.slice(0, MAX_APPROVALS)) {
+      const from = approval.requester ? html` · from ${truncatePlain(approval.requester, 40)}` : "";
+      head.push(html`⏳ <b>${truncatePlain(approval.title, 80)}</b>` + from + html` · until ${when(approval.expiresAt)}`);
+    }
+    if (report.approvals.length > MAX_APPROVALS) head.push(`… and ${report.approvals.length - MAX_APPROVALS} more (/approvals)`);
+  }
+
+  const rows: Row[] = [
+    ...orderServices(report.services).map((s): Row => ({ section: "services", html: serviceRow(s, when, reference) })),
+    ...report.tasks.map((t): Row => ({ section: "tasks", html: taskRow(t, when) })),
+  ];
+  const page = pageOf(rows, options.page ?? 0, perPage);
+  const list: string[] = [];
+  for (const section of ["services", "tasks"] as const) {
+    const mine = page.items.filter((row) => row.section === section);
+    if (mine.length === 0) continue;
+    list.push("", sectionTitle(section, report, page.pages > 1));
+    list.push(...mine.map((row) => row.html));
+  }
+  if (rows.length === 0) list.push("", "<i>No services or tasks configured: add them to gaia.yml.</i>");
+
+  const footer = ["", footerLine(report, when)];
+  if (page.pages > 1) footer.push(`<i>Services and tasks: page ${page.page + 1} of ${page.pages}.</i>`);
+
+  const headText = head.join("\n");
+  const footText = footer.join("\n");
+  const room = limit - headText.length - footText.length - 2;
+  const listText = fitBlocks(list, { limit: room, note: (n) => `<i>… ${n} more line(s) cut to fit Telegram's limit (gaia status shows all).</i>` });
+  const text = [headText, listText, footText].filter((part) => part !== "").join("\n");
+
+  if (options.buttons === false) return { text };
+  const buttons = [];
+  if (page.page > 0) buttons.push({ text: "‹ Prev", callback_data: statusButton(page.page - 1) });
+  buttons.push({ text: "🔄 Refresh", callback_data: statusButton(page.page) });
+  if (page.page < page.pages - 1) buttons.push({ text: "Next ›", callback_data: statusButton(page.page + 1) });
+  return { text, reply_markup: { inline_keyboard: [buttons] } };
+}
+
+function hostBlock(report: StatusReport): string {
+  const host = report.host;
+  if (!host) return "<i>Waiting for the first probe of the host…</i>";
+  const line = (label: string, value: string, chart = "") => `${label.padEnd(7)}${chart ? `${value.padEnd(5)} ${chart}` : value}`;
+  const lines = [
+    line("CPU", formatPercent(host.cpuPercent), sparkline(host.lastHour.cpu)),
+    line("Memory", formatPercent(host.memoryPercent), sparkline(host.lastHour.memory)),
+    `${"".padEnd(7)}${formatBytes(host.memoryUsedBytes)} of ${formatBytes(host.memoryTotalBytes)}`,
+    line("Disk", formatPercent(host.diskPercent), `${formatBytes(host.diskUsedBytes)} of ${formatBytes(host.diskTotalBytes)}`),
+    line("Load", host.load.map((l) => l.toFixed(2)).join(" ")),
+    line("Uptime", formatDuration(host.uptimeSeconds * 1000)),
+  ];
+  const over = (["cpu", "memory", "disk"] as const).filter((k) => host[`${k}Percent`] >= host.thresholds[k]);
+  const warning = over.length ? `\n🟠 at or above the threshold: ${over.map((k) => `${k} ${host.thresholds[k]}%`).join(", ")}` : "";
+  const hasChart = host.lastHour.cpu.some((v) => v !== null);
+  const legend = hasChart ? `\n<i>CPU is % of all cores; charts: the last hour, ${host.lastHour.bucketMinutes} min a bar.</i>` : "\n<i>CPU is % of all cores.</i>";
+  return `<pre>${escapeHtml(lines.join("\n"))}</pre>${legend}${warning}`;
+}
+
+function orderServices(services: readonly ServiceStatus[]): ServiceStatus[] {
+  // Down first, so that on a long list they are on page 1; then not yet probed, then up; config order within.
+  const rank = { down: 0, unknown: 1, up: 2 } as const;
+  return services
+    .map((service, index) => ({ service, index }))
+    .sort((a, b) => rank[a.service.state] - rank[b.service.state] || a.index - b.index)
+    .map(({ service }) => service);
+}
+
+function sectionTitle(section: "services" | "tasks", report: StatusReport, paged: boolean): string {
+  if (section === "tasks") return `<b>Tasks</b> (${report.tasks.length})`;
+  const up = report.services.filter((s) => s.state === "up").length;
+  return `<b>Services</b> (${up} of ${report.services.length} up${paged ? "; down ones first" : ""})`;
+}
+
+function serviceRow(service: ServiceStatus, when: (iso: string) => string, reference: Date | undefined): string {
+  const parts: string[] = [];
+  if (service.state === "up") {
+    parts.push(service.uptimeSeconds !== null ? `up ${formatDuration(service.uptimeSeconds * 1000)}` : "up");
+    const shown = service.pids.slice(0, MAX_PIDS).join(", ");
+    const more = service.pids.length > MAX_PIDS ? ` +${service.pids.length - MAX_PIDS}` : "";
+    parts.push(`${service.pids.length > 1 ? "pids" : "pid"} ${shown}${more}`);
+    if (service.cpuPercent !== null) parts.push(`CPU ${formatPercent(service.cpuPercent)}`);
+    if (service.memoryBytes !== null) parts.push(formatBytes(service.memoryBytes));
+  } else if (service.state === "down") {
+    const lasted = service.downSince && reference ? ` (${formatDuration(reference.getTime() - Date.parse(service.downSince))})` : "";
+    parts.push(service.downSince ? `down since ${when(service.downSince)}${lasted}` : "down");
+  } else {
+    parts.push("not probed yet");
+  }
+  if (service.mutedUntil) parts.push(`🔕 muted until ${when(service.mutedUntil)}`);
+  const icon = service.state === "up" ? "🟢" : service.state === "down" ? "🔴" : "⚪";
+  return `${icon} ${html`<b>${service.name}</b>`} · ${escapeHtml(parts.join(" · "))}`;
+}
+
+function taskRow(task: TaskStatus, when: (iso: string) => string): string {
+  const parts: string[] = [];
+  const run = task.lastRun;
+  let icon = "▫️";
+  if (!run) {
+    parts.push("no run yet");
+  } else if (run.status === "running") {
+    icon = "⏳";
+    parts.push(`running since ${when(run.startedAt)}`);
+  } else {
+    const took = run.durationMs !== null ? `, took ${formatDuration(run.durationMs)}` : "";
+    const result =
+      run.status === "succeeded" ? "succeeded" : run.status === "timed-out" ? "timed out" : `failed${run.exitCode !== null ? ` (exit ${run.exitCode})` : ""}`;
+    icon = run.status === "succeeded" ? "✅" : run.status === "timed-out" ? "⏱" : "❌";
+    parts.push(`last run ${when(run.startedAt)}${took}, ${result}`);
+  }
+  if (task.nextExpectedAt) parts.push(`${task.overdue ? "⚠️ overdue since" : "next by"} ${when(task.nextExpectedAt)}`);
+  if (task.mutedUntil) parts.push(`🔕 muted until ${when(task.mutedUntil)}`);
+  return `${icon} ${html`<b>${task.name}</b>`} · ${escapeHtml(parts.join(" · "))}`;
+}
+
+function footerLine(report: StatusReport, when: (iso: string) => string): string {
+  const parts = [report.heartbeat.last ? `Heartbeat ${when(report.heartbeat.last)}` : "No heartbeat yet"];
+  if (report.rotation) parts.push(report.rotation.next ? `next rotation ${when(report.rotation.next)}` : "rotation not scheduled");
+  if (report.mutes.some((m) => m.subject === "all")) parts.push(`🔕 all alerts muted until ${when(report.mutes.find((m) => m.subject === "all")!.until)}`);
+  const asOf = report.measuredAt ? `figures of ${formatClockSeconds(new Date(report.measuredAt))}, probed every ${formatDuration(report.probeEveryMs)}` : "";
+  return escapeHtml([...parts, asOf].filter(Boolean).join(" · "));
+}
+
+function incidentIcon(condition: string): string {
+  return condition === "down" || condition === "failed" ? "🔴" : "🟠";
+}

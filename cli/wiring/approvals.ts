@@ -1,0 +1,52 @@
+import { hostname } from "node:os";
+import { approvalRoutes } from "../../api/approval-routes.js";
+import { ApprovalRequests } from "../../approvals/approval-requests.js";
+import { ApprovalMessages } from "../../bot/approval-messages.js";
+import { approvalButtons } from "../../bot/callbacks/approval-buttons.js";
+import { approvalsCommand } from "../../bot/commands/approvals.js";
+import { expireApprovalsJob } from "../../jobs/expire-approvals.js";
+import { postApprovalsJob } from "../../jobs/post-approvals.js";
+import type { CoreServices, FeatureWiring } from "../feature.js";
+
+const POST_JOB = "approvals.post";
+const EXPIRE_JOB = "approvals.expire";
+/** How often unposted requests are retried and expiries are looked for; both are cheap queries. */
+const EVERY_MS = 5_000;
+
+/**
+ * Approvals: `POST /v1/approvals` stores a request, a job posts it to `telegram.chat` with
+ * Approve / Deny buttons, a press decides it, and a job expires what nobody decided.
+ */
+export function wireApprovals(core: CoreServices): FeatureWiring {
+  const { config, dataSource, audit, logger, now } = core;
+  const host = hostname();
+  const requests = new ApprovalRequests({ dataSource, audit, defaultTimeoutMs: config.settings.approvals.timeoutMs, now });
+  const messages = new ApprovalMessages({ requests, api: core.api, chatId: config.settings.telegram.chat, host, audit, logger, now });
+
+  // Requests may arrive before the jobs exist (the API starts first); `started` catches up on those.
+  let jobsReady = false;
+  const runSoon = (job: string) => {
+    if (jobsReady) void core.scheduler.runNow(job);
+  };
+  requests.onCreated(() => runSoon(POST_JOB));
+  requests.onSettled(() => runSoon(EXPIRE_JOB));
+
+  return {
+    botFeatures: [approvalButtons({ requests, messages, audit, logger }), approvalsCommand({ requests, host, now })],
+    routes: [approvalRoutes(requests)],
+    schedule(scheduler) {
+      scheduler.every(POST_JOB, EVERY_MS, postApprovalsJob(messages));
+      scheduler.every(EXPIRE_JOB, EVERY_MS, expireApprovalsJob({ requests, messages }));
+      jobsReady = true;
+    },
+    async started() {
+      // After a restart: expire what ran out meanwhile, then post what never reached Telegram.
+      await core.scheduler.runNow(EXPIRE_JOB);
+      await core.scheduler.runNow(POST_JOB);
+    },
+    async stop() {
+      // Waiting API clients get "pending" at once and retry; they keep waiting across the restart.
+      requests.close();
+    },
+  };
+}
