@@ -342,6 +342,7 @@ function finishedRun(row: TaskRun): FinishedRun {
 function openIncident(row: Incident, notices: Record<string, IncidentNotice>): OpenTaskIncident {
   const notice = notices[String(row.id)];
   const runId = row.figures?.runId;
+  const failedRuns = row.figures?.failedRuns;
   return {
     id: row.id,
     condition: row.condition,
@@ -351,6 +352,7 @@ function openIncident(row: Incident, notices: Record<string, IncidentNotice>): O
     announced: notice ? notice.announced : !row.muted,
     acknowledged: row.acknowledgedAt !== null,
     ...(typeof runId === "string" ? { runId } : {}),
+    ...(typeof failedRuns === "number" ? { failedRuns } : {}),
   };
 }
 

@@ -37,8 +37,9 @@ export interface OpenTaskIncident {
   /** Whether an alert about it reached the outbox (not when it opened muted and stayed so). */
   announced: boolean;
   acknowledged: boolean;
-  /** For `failed`: the run its figures describe. */
+  /** For `failed`: the run its figures describe, and how many runs failed in the streak. */
   runId?: string;
+  failedRuns?: number;
 }
 
 /** What gaia.db says about one task. */
@@ -171,7 +172,10 @@ function decideFailed(facts: TaskFacts, muted: boolean, now: Date, decisions: Ta
         at: resolvedAt,
         openedAt: open.failed.openedAt,
         durationMs: failingFor,
-        details: [`succeeded again after failing for ${formatDuration(failingFor)}`, ...(lastSuccess ? [`this run took ${formatDuration(lastSuccess.durationMs ?? 0)}`] : [])],
+        details: [
+          `had been failing for ${formatDuration(failingFor)}${open.failed.failedRuns && open.failed.failedRuns > 1 ? `, ${open.failed.failedRuns} failed runs in a row` : ""}`,
+          ...(lastSuccess ? [`this run took ${formatDuration(lastSuccess.durationMs ?? 0)}`] : []),
+        ],
       },
     });
   }
@@ -200,7 +204,7 @@ function decideMissed(facts: TaskFacts, muted: boolean, now: Date, decisions: Ta
         openedAt: deadline,
         details: [
           lastSuccess
-            ? `no successful run for ${formatDuration(silentFor)} (last one ${since.toISOString()})`
+            ? `no successful run for ${formatDuration(silentFor)}`
             : `no successful run in the ${formatDuration(silentFor)} since gaia started watching it`,
           `expected every ${formatDuration(task.expectMs!)}, with ${formatDuration(task.graceMs ?? 0)} of grace`,
         ],
@@ -224,7 +228,7 @@ function decideMissed(facts: TaskFacts, muted: boolean, now: Date, decisions: Ta
         at: resolvedAt,
         openedAt: open.missed.openedAt,
         durationMs: missedFor,
-        details: [`ran successfully again, ${formatDuration(missedFor)} after it was due`],
+        details: byRun ? [`${formatDuration(missedFor)} after it was due; this run took ${formatDuration(lastSuccess.durationMs ?? 0)}`] : [],
       },
     });
   }
@@ -241,11 +245,14 @@ function remind(facts: TaskFacts, open: OpenTaskIncident, settings: TaskRuleSett
   const lasting = Math.max(0, now.getTime() - open.openedAt.getTime());
   const details: string[] = [];
   let tail: { pre?: string } = {};
+  // The headline says how long it has lasted; the lines say what the admin needs to act.
   if (open.condition === "missed") {
     const since = facts.lastSuccess?.endedAt ?? facts.firstKnownAt;
-    details.push(`still no successful run, for ${formatDuration(now.getTime() - since.getTime())}`);
+    details.push(
+      facts.lastSuccess ? `no successful run for ${formatDuration(now.getTime() - since.getTime())}` : `no successful run since gaia started watching it, ${formatDuration(now.getTime() - since.getTime())} ago`,
+    );
+    if (facts.task.expectMs !== undefined) details.push(`expected every ${formatDuration(facts.task.expectMs)}, with ${formatDuration(facts.task.graceMs ?? 0)} of grace`);
   } else {
-    details.push(`still failing, for ${formatDuration(lasting)}`);
     if (facts.lastFinished && facts.lastFinished.status !== "succeeded") {
       details.push(runLine(facts.lastFinished, facts.task), ...earlierFailuresLine(facts));
       tail = pre(facts.lastFinished);
