@@ -2,35 +2,108 @@ import type { MiddlewareFn } from "grammy";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import type { GaiaContext } from "./context.js";
 
-const NOTICE_INTERVAL_MS = 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+/** Audit rows per stranger per hour; beyond it attempts are counted into the next row, not lost. */
+const AUDITS_PER_HOUR = 30;
+/** Strangers remembered for the hourly notice; a flood of new ids must not grow memory forever. */
+const MAX_REMEMBERED = 10_000;
+
+export const NOT_AUTHORIZED = "You are not authorized to use this bot.";
+export const WRONG_CHAT = "Gaia answers its admins in private chats and in its alert chat only.";
+
+export interface AdminsOnlyOptions {
+  admins: readonly number[];
+  audit: AuditTrail;
+  /**
+   * The alert chat (`telegram.chat`). When set, admins are answered only there and in private
+   * chats: in any other group, the bot's answers would show the host to that group's members.
+   */
+  alertChat?: number;
+  now?: () => number;
+}
+
+interface Stranger {
+  lastNotice: number;
+  windowStart: number;
+  audited: number;
+  suppressed: number;
+}
 
 /**
  * Lets only `telegram.admins` through, judged by the id of who sent the message or pressed the
- * button (never by what a callback's data says). Anyone else is told once an hour that they are
- * not authorized, sees no data, and every attempt is audited.
+ * button (never by what a callback's data says), in private chats and in the alert chat.
+ * Anyone else sees no data: a button press is answered "not authorized", a message gets that reply
+ * at most once an hour, and every attempt is audited (at most 30 rows an hour per user, the rest
+ * counted). In groups, only commands count as attempts: members chatting are not answered.
  */
-export function adminsOnly(options: { admins: readonly number[]; audit: AuditTrail; now?: () => number }): MiddlewareFn<GaiaContext> {
+export function adminsOnly(options: AdminsOnlyOptions): MiddlewareFn<GaiaContext> {
   const admins = new Set(options.admins);
   const now = options.now ?? Date.now;
-  const lastNotice = new Map<number, number>();
+  const strangers = new Map<number, Stranger>();
+
+  const remember = (userId: number, at: number): Stranger => {
+    let entry = strangers.get(userId);
+    if (!entry) {
+      if (strangers.size >= MAX_REMEMBERED) {
+        for (const [id, old] of strangers) if (at - Math.max(old.lastNotice, old.windowStart) >= HOUR_MS) strangers.delete(id);
+        if (strangers.size >= MAX_REMEMBERED) strangers.delete(strangers.keys().next().value!);
+      }
+      entry = { lastNotice: -Infinity, windowStart: at, audited: 0, suppressed: 0 };
+      strangers.set(userId, entry);
+    }
+    return entry;
+  };
+
   return async (ctx, next) => {
     const userId = ctx.from?.id;
-    if (userId !== undefined && admins.has(userId)) return next();
     if (userId === undefined) return; // channel posts and service updates carry no person
-    await options.audit.record({
-      kind: "auth.denied",
-      actor: `telegram:${userId}`,
-      message: `Refused ${ctx.callbackQuery ? "a button press" : "a message"} from a user who is not an admin`,
-      details: { chatId: ctx.chat?.id ?? null, username: ctx.from?.username ?? null },
-    });
-    if (ctx.callbackQuery) {
-      await ctx.answerCallbackQuery({ text: "You are not authorized to use this bot." });
+    const chat = ctx.chat;
+    const privateChat = chat?.type === "private";
+    const isAdmin = admins.has(userId);
+    const rightChat = privateChat || options.alertChat === undefined || chat?.id === options.alertChat;
+    if (isAdmin && rightChat) return next();
+
+    const pressed = ctx.callbackQuery !== undefined;
+    const command = ctx.message?.entities?.some((e) => e.type === "bot_command" && e.offset === 0) ?? false;
+    if (!pressed && !privateChat && !command) return; // group chatter that is not addressed to gaia
+
+    const at = now();
+    const stranger = remember(userId, at);
+    if (at - stranger.windowStart >= HOUR_MS) {
+      stranger.windowStart = at;
+      stranger.audited = 0;
+    }
+    if (stranger.audited < AUDITS_PER_HOUR) {
+      stranger.audited++;
+      const suppressed = stranger.suppressed;
+      stranger.suppressed = 0;
+      await options.audit.record({
+        kind: "auth.denied",
+        actor: `telegram:${userId}`,
+        message: isAdmin
+          ? `Refused ${pressed ? "a button press" : "a message"} from an admin in a chat that is not the alert chat`
+          : `Refused ${pressed ? "a button press" : "a message"} from a user who is not an admin`,
+        details: {
+          chatId: chat?.id ?? null,
+          chatType: chat?.type ?? null,
+          username: ctx.from?.username ?? null,
+          // The command only, never the text: a stranger's message may hold anything.
+          ...(command ? { command: ctx.message!.text!.split(/[\s@]/)[0].slice(0, 33) } : {}),
+          ...(suppressed ? { unauditedAttemptsBefore: suppressed } : {}),
+        },
+      });
+    } else {
+      stranger.suppressed++;
+    }
+
+    const notice = isAdmin ? WRONG_CHAT : NOT_AUTHORIZED;
+    if (pressed) {
+      await ctx.answerCallbackQuery({ text: notice });
       return;
     }
-    const last = lastNotice.get(userId) ?? -Infinity;
-    if (now() - last >= NOTICE_INTERVAL_MS && ctx.chat) {
-      lastNotice.set(userId, now());
-      await ctx.reply("You are not authorized to use this bot.");
+    if (at - stranger.lastNotice >= HOUR_MS && chat) {
+      stranger.lastNotice = at;
+      await ctx.reply(notice);
     }
   };
 }

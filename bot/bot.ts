@@ -1,4 +1,5 @@
 import { Bot, Composer, GrammyError, HttpError, type BotConfig } from "grammy";
+import type { BotCommandScope } from "grammy/types";
 import { autoRetry } from "@grammyjs/auto-retry";
 import type { Logger } from "pino";
 import type { AuditTrail } from "../entities/audit-trail.js";
@@ -11,6 +12,8 @@ export interface BotOptions {
   token: string;
   apiRoot: string;
   admins: readonly number[];
+  /** `telegram.chat`: admins are answered there and in private chats only. */
+  alertChat?: number;
   audit: AuditTrail;
   logger: Logger;
   /** Known bot identity (console mode), which skips getMe. */
@@ -33,11 +36,14 @@ export function createBot(options: BotOptions): Bot<GaiaContext> {
   bot.api.config.use(
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
   );
-  bot.use(adminsOnly({ admins: options.admins, audit: options.audit }));
+  bot.use(adminsOnly({ admins: options.admins, audit: options.audit, alertChat: options.alertChat }));
   bot.catch(async (error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "a chat handler failed");
     if (error.ctx.callbackQuery) {
       await error.ctx.answerCallbackQuery({ text: "Something went wrong; see gaia's log." }).catch(() => undefined);
+    } else if (error.ctx.message && error.ctx.chat) {
+      // A command that failed still gets an answer, so the admin is not left waiting.
+      await error.ctx.reply("Something went wrong with that; see gaia's log.").catch(() => undefined);
     }
   });
   return bot;
@@ -59,19 +65,22 @@ export function installFeatures(bot: Bot<GaiaContext>, features: readonly Compos
 }
 
 /**
- * Registers the command menu for the admins' private chats and the alert chat only, so that
- * strangers are not shown it (hiding is not authorizing: every handler still checks).
+ * Registers the command menu for the admins only, so that strangers are not shown it (hiding is
+ * not authorizing: every handler still checks): in each admin's private chat, and in a group alert
+ * chat for each admin as a member of it (a `chat` scope would show it to every member). The
+ * default menu is cleared, in case an earlier setup left one for everybody.
  */
-export async function registerCommands(bot: Bot<GaiaContext>, chats: readonly number[]): Promise<void> {
+export async function registerCommands(bot: Bot<GaiaContext>, admins: readonly number[], alertChat: number): Promise<void> {
   const commands = COMMANDS.map(({ command, description }) => ({ command, description: description.slice(0, 256) }));
-  for (const chatId of new Set(chats)) {
-    try {
-      await bot.api.setMyCommands(commands, { scope: { type: "chat", chat_id: chatId } });
-    } catch (error) {
-      // A chat the bot was never started in ("chat not found") must not stop the monitor.
-      if (!(error instanceof GrammyError)) throw error;
-    }
-  }
+  const scopes: BotCommandScope[] = [...new Set(admins)].map((admin) => ({ type: "chat", chat_id: admin }));
+  if (alertChat < 0) scopes.push(...[...new Set(admins)].map((admin): BotCommandScope => ({ type: "chat_member", chat_id: alertChat, user_id: admin })));
+  else if (!admins.includes(alertChat)) scopes.push({ type: "chat", chat_id: alertChat });
+  const ignoreRefusal = (error: unknown) => {
+    // A chat the bot was never started in ("chat not found") must not stop the monitor.
+    if (!(error instanceof GrammyError)) throw error;
+  };
+  await bot.api.deleteMyCommands().catch(ignoreRefusal);
+  for (const scope of scopes) await bot.api.setMyCommands(commands, { scope }).catch(ignoreRefusal);
 }
 
 /** True for errors that mean Telegram refused the token. */

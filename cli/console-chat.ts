@@ -51,12 +51,18 @@ export class ConsoleChat {
   attach(bot: Bot<GaiaContext>, onClose: () => void): void {
     this.readline = createInterface({ input: this.options.input, output: this.options.output, terminal: false });
     this.prompt();
+    // One update at a time, in the order typed, as long polling hands them to the bot: a button
+    // number typed (or piped) right after a command presses a button of that command's answer.
+    let previous: Promise<unknown> = Promise.resolve();
     this.readline.on("line", (line) => {
-      const update = this.updateFor(line.trim());
-      const done = update ? bot.handleUpdate(update) : Promise.resolve();
-      void done.catch(() => undefined).finally(() => this.prompt());
+      previous = previous.then(async () => {
+        const update = this.updateFor(line.trim());
+        if (update) await bot.handleUpdate(update).catch(() => undefined);
+        this.prompt();
+      });
     });
-    this.readline.on("close", onClose);
+    // Piped input ends before its last commands are answered: answer them, then stop.
+    this.readline.on("close", () => void previous.finally(onClose));
   }
 
   /** Prints a line of gaia's own (hints, notices) above the prompt. */
@@ -139,7 +145,8 @@ export class ConsoleChat {
       message_id: messageId,
       date: Math.floor(Date.now() / 1000),
       chat: { id: Number(payload.chat_id ?? this.options.userId), type: "private" as const, first_name: "Console" },
-      text,
+      // What Telegram hands back in a callback query: the text as the reader sees it, tags parsed away.
+      text: payload.parse_mode === "HTML" ? htmlToTerminal(text, false) : text,
       ...(keyboard.length ? { reply_markup: { inline_keyboard: keyboard } } : {}),
     } as Message.TextMessage;
     this.sent.set(messageId, message);

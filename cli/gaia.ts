@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   check: { run: async (io) => (await import("./commands/check.js")).checkCommand(io), summary: "validate config and environment, probe once, check Telegram and GitHub [--offline]" },
   migrate: { run: async (io) => (await import("./commands/migrate.js")).migrateCommand(io), summary: "apply pending gaia.db migrations" },
   approve: { run: async (io) => (await import("./commands/approve.js")).approveCommand(io), summary: "ask the admins in Telegram to approve TITLE and wait: exit 0 approved, 1 denied, 3 expired" },
+  status: { run: async (io) => (await import("./commands/status.js")).statusCommand(io), summary: "the running monitor's status, from its local API [--json]" },
   run: { run: async (io) => (await import("./commands/run.js")).runCommand(io), summary: "run a scheduled job with its secrets and report the run: gaia run TASK -- COMMAND [ARGS...]" },
 };
 

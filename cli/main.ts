@@ -1,4 +1,5 @@
 import type { Bot } from "grammy";
+import { Registry } from "prom-client";
 import type { DataSource } from "typeorm";
 import type { FastifyInstance } from "fastify";
 import { ensureApiToken } from "../api/api-token.js";
@@ -13,7 +14,7 @@ import type { Config } from "../config/types.js";
 import { AuditTrail } from "../entities/audit-trail.js";
 import { openDatabase } from "../entities/data-source.js";
 import { StateStore } from "../entities/state-store.js";
-import { heartbeatJob, LAST_HEARTBEAT_KEY } from "../jobs/heartbeat.js";
+import { LAST_HEARTBEAT_KEY } from "../jobs/heartbeat.js";
 import { Scheduler } from "../jobs/scheduler.js";
 import { ConsoleChat, CONSOLE_BOT_INFO } from "./console-chat.js";
 import type { CliIo } from "./io.js";
@@ -21,7 +22,10 @@ import { closeLogger, createLogger, type Logger } from "./logger.js";
 import { acquirePidfile } from "./pidfile.js";
 import type { CoreServices, FeatureWiring } from "./feature.js";
 import { wireApprovals } from "./wiring/approvals.js";
+import { wireChat } from "./wiring/chat.js";
 import { wireTasks } from "./wiring/tasks.js";
+import { wireMonitoring } from "./wiring/monitoring.js";
+import { LatestSnapshot } from "../monitor/latest-snapshot.js";
 
 /** How the monitor talks to people: Telegram, or the terminal in console mode. */
 export type ChatMode = { kind: "telegram" } | { kind: "console"; io: CliIo };
@@ -70,12 +74,13 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
       token: mode.kind === "telegram" ? config.env.telegramBotToken!.reveal() : "0:console",
       apiRoot: config.env.telegramApiRoot,
       admins: config.settings.telegram.admins,
+      alertChat: config.settings.telegram.chat,
       audit,
       logger: log,
       ...(mode.kind === "console" ? { botInfo: CONSOLE_BOT_INFO } : {}),
     });
     bot.api.config.use(telegramHealth.transformer());
-    const core: CoreServices = { config, logger: log, dataSource, audit, state, scheduler, api: bot.api, telegramHealth, now };
+    const core: CoreServices = { config, logger: log, dataSource, audit, state, scheduler, api: bot.api, telegramHealth, metrics: new Registry(), now };
     const features = wireFeatures(core);
     installFeatures(bot, [helpCommand(), ...features.flatMap((f) => f.botFeatures ?? [])]);
     teardown.push(async () => {
@@ -107,8 +112,6 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
 
     // Jobs
     for (const feature of features) feature.schedule?.(scheduler);
-    scheduler.every("heartbeat", config.settings.heartbeat.everyMs, heartbeatJob({ state, logger: log, url: config.settings.heartbeat.url, now }));
-    await scheduler.runNow("heartbeat");
 
     for (const feature of features) await feature.started?.();
     await audit.record({ kind: "monitor.started", message: "Gaia started", details: { pid: process.pid, mode: mode.kind } });
@@ -135,9 +138,14 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
  * its domain services from the core ones.
  */
 function wireFeatures(core: CoreServices): FeatureWiring[] {
+  // The probe job publishes here; /status, /top and GET /v1/status read it.
+  const latest = new LatestSnapshot();
+  const monitoring = wireMonitoring(core, { latest });
   return [
+    monitoring,
     wireApprovals(core),
-    wireTasks(core),
+    wireChat(core, { latest }),
+    wireTasks(core, { outbox: monitoring.outbox }),
   ];
 }
 
@@ -153,7 +161,7 @@ async function connectTelegram(bot: Bot<GaiaContext>, config: Config): Promise<v
     throw error;
   }
   const { admins, chat } = config.settings.telegram;
-  await registerCommands(bot, [...admins, chat]);
+  await registerCommands(bot, admins, chat);
 }
 
 function startConsole(bot: Bot<GaiaContext>, io: CliIo, config: Config, onClose: () => void): ConsoleChat {

@@ -1,0 +1,29 @@
+import { Composer } from "grammy";
+import type { HistoryPage } from "../../monitor/history-timeline.js";
+import type { GaiaContext } from "../context.js";
+import { html } from "../render/html.js";
+import { renderHistory } from "../render/history.js";
+
+/** What /history reads: a page of the timeline, and whether a subject is configured. */
+export interface HistoryDeps {
+  history(subject: string | null, page: number): Promise<HistoryPage>;
+  isKnownSubject(subject: string): boolean;
+}
+
+const SUBJECT = /^[a-z0-9_-]{1,32}$/;
+
+/** /history [SERVICE]: recent incidents and events (and a task's runs), newest first, paged. */
+export function historyCommand(deps: HistoryDeps): Composer<GaiaContext> {
+  const composer = new Composer<GaiaContext>();
+  composer.command("history", async (ctx) => {
+    const argument = ctx.match.trim().toLowerCase();
+    if (argument !== "" && !SUBJECT.test(argument)) {
+      await ctx.reply(html`"${argument}" is not a service or task name. Send /history, or /history SERVICE.`, { parse_mode: "HTML" });
+      return;
+    }
+    const subject = argument === "" ? null : argument;
+    const message = renderHistory(await deps.history(subject, 0), { knownSubject: subject === null || deps.isKnownSubject(subject) });
+    await ctx.reply(message.text, { parse_mode: "HTML", reply_markup: message.reply_markup });
+  });
+  return composer;
+}

@@ -1,0 +1,31 @@
+import { Composer } from "grammy";
+import type { TopProcessesOrder } from "../../monitor/snapshot.js";
+import type { TopView } from "../../monitor/top-sampler.js";
+import type { GaiaContext } from "../context.js";
+import { html } from "../render/html.js";
+import { renderTop } from "../render/top.js";
+
+/** Processes shown by /top: enough to find the culprit, short enough for a phone screen. */
+export const TOP_PROCESS_COUNT = 10;
+
+/** /top [cpu|memory]: the busiest processes of the whole host, by recent CPU (default) or memory. */
+export function topCommand(deps: { view: (order: TopProcessesOrder, count: number) => Promise<TopView> }): Composer<GaiaContext> {
+  const composer = new Composer<GaiaContext>();
+  composer.command("top", async (ctx) => {
+    const argument = ctx.match.trim().toLowerCase();
+    const order = parseOrder(argument);
+    if (!order) {
+      await ctx.reply(html`Sort by cpu or memory, e.g. /top memory (not "${argument}").`, { parse_mode: "HTML" });
+      return;
+    }
+    const message = renderTop(await deps.view(order, TOP_PROCESS_COUNT));
+    await ctx.reply(message.text, { parse_mode: "HTML", reply_markup: message.reply_markup });
+  });
+  return composer;
+}
+
+function parseOrder(argument: string): TopProcessesOrder | undefined {
+  if (argument === "" || argument === "cpu") return "cpu";
+  if (argument === "mem" || argument === "memory" || argument === "ram") return "memory";
+  return undefined;
+}

@@ -1,0 +1,60 @@
+import { availableParallelism } from "node:os";
+import { statusRoutes } from "../../api/status-routes.js";
+import { historyButtons } from "../../bot/callbacks/history-buttons.js";
+import { statusButtons } from "../../bot/callbacks/status-buttons.js";
+import { topButtons } from "../../bot/callbacks/top-buttons.js";
+import { historyCommand, type HistoryDeps } from "../../bot/commands/history.js";
+import { statusCommand } from "../../bot/commands/status.js";
+import { topCommand } from "../../bot/commands/top.js";
+import { HISTORY_PER_PAGE } from "../../bot/render/history.js";
+import { readHistoryPage } from "../../monitor/history-timeline.js";
+import type { LatestSnapshot } from "../../monitor/latest-snapshot.js";
+import { createProbe } from "../../monitor/probe.js";
+import { collectStatusReport } from "../../monitor/status-report.js";
+import { databaseStatusSources } from "../../monitor/status-sources.js";
+import { TopSampler } from "../../monitor/top-sampler.js";
+import type { CoreServices, FeatureWiring } from "../feature.js";
+
+/** A /status sent in the first seconds after start waits this long for the first probe. */
+const FIRST_PROBE_WAIT_MS = 5_000;
+
+/**
+ * The everyday chat: /status (also `GET /v1/status` and `gaia status`), /top and /history with
+ * their buttons. /help, the access check and the fallbacks are the bot's own (bot/bot.ts).
+ */
+export function wireChat(core: CoreServices, options: { latest: LatestSnapshot }): FeatureWiring {
+  const { config, dataSource, state, now } = core;
+  const { settings } = config;
+  const sources = databaseStatusSources({
+    dataSource,
+    state,
+    latestSnapshot: () => options.latest.next(FIRST_PROBE_WAIT_MS),
+    rotationSchedule: settings.github ? settings.rotation.schedule : undefined,
+  });
+  const report = () => collectStatusReport(sources, settings, now());
+
+  // /top has a probe of its own: its CPU figures cover the second before the answer, not the
+  // monitoring probe's whole period, and sampling for /top never moves the rules' baseline.
+  const topProbe = createProbe({ homeDir: config.paths.home, services: [], selfPid: process.pid });
+  const top = new TopSampler({ sample: () => topProbe.sample(), cores: availableParallelism() });
+  const view = top.view.bind(top);
+
+  const subjects = new Set(["host", ...settings.services.map((s) => s.name), ...settings.tasks.map((t) => t.name)]);
+  const tasks = new Set(settings.tasks.map((t) => t.name));
+  const history: HistoryDeps = {
+    history: (subject, page) => readHistoryPage(dataSource, { subject, page, perPage: HISTORY_PER_PAGE, isTask: subject !== null && tasks.has(subject) }),
+    isKnownSubject: (subject) => subjects.has(subject),
+  };
+
+  return {
+    botFeatures: [
+      statusCommand({ report }),
+      statusButtons({ report }),
+      topCommand({ view }),
+      topButtons({ view }),
+      historyCommand(history),
+      historyButtons(history),
+    ],
+    routes: [statusRoutes(report)],
+  };
+}
