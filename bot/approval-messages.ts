@@ -6,6 +6,8 @@ import type { AuditTrail } from "../entities/audit-trail.js";
 import { isTransient } from "./bot.js";
 import { renderApprovalOutcome, renderApprovalRequest } from "./render/approval.js";
 
+const REFUSED_RETRY_MS = 60_000;
+
 export interface ApprovalMessagesOptions {
   requests: ApprovalRequests;
   api: Api;
@@ -25,19 +27,29 @@ export interface ApprovalMessagesOptions {
  * (or edited) on a later run: nothing is lost.
  */
 export class ApprovalMessages {
+  /** After Telegram refused a post for good (e.g. "chat not found"), posts wait until then. */
+  private refusedUntil = 0;
+
   constructor(private readonly options: ApprovalMessagesOptions) {}
 
   /** Posts every pending request without a message, oldest first; stops early while Telegram is unreachable. */
   async postUnposted(): Promise<void> {
     const { requests, api, chatId, host, audit, logger, now } = this.options;
+    if (now().getTime() < this.refusedUntil) return;
     for (const request of await requests.unposted()) {
       const rendered = renderApprovalRequest(request, { host, now: now() });
       let sent;
       try {
         sent = await api.sendMessage(chatId, rendered.text, { parse_mode: "HTML", reply_markup: rendered.reply_markup });
       } catch (error) {
-        if (!isPassing(error)) throw error;
-        logger.warn({ err: error, approval: request.id }, "Telegram is unreachable; the approval request will be posted when it is back");
+        if (isPassing(error)) {
+          logger.warn({ err: error, approval: request.id }, "Telegram is unreachable; the approval request will be posted when it is back");
+          return;
+        }
+        if (!(error instanceof GrammyError)) throw error;
+        // A wrong telegram.chat or a bot removed from it: retrying every few seconds only fills the log.
+        this.refusedUntil = now().getTime() + REFUSED_RETRY_MS;
+        logger.error({ err: error, approval: request.id, chatId }, `Telegram refused the approval request for chat ${chatId}; check telegram.chat in gaia.yml and that the bot is in that chat (retrying in a minute)`);
         return;
       }
       await requests.markPosted(request.id, sent.chat.id, sent.message_id);

@@ -273,6 +273,42 @@ describe("approvals across a crash and a Telegram outage", () => {
     expect(await second.stop("SIGTERM")).toBe(0);
   });
 
+  it("changes nothing when Telegram delivers a press again after an unclean stop", async () => {
+    const env = await approvalHome();
+    cleanups.push(() => env.tg.stop(), () => env.home.cleanup());
+    const gaia = await env.start();
+    cleanups.push(() => gaia.stop("SIGKILL"));
+    const { cli, message, id } = await ask(env, "Apply the migration");
+    cleanups.push(() => cli.stop("SIGKILL"));
+    const data = button(message, "Deny");
+    const query = env.tg.pressButton({ chatId: CHAT, messageId: message.messageId, fromId: ALICE, firstName: "Alice", data });
+    expect(await cli.exited).toBe(1);
+    await env.tg.waitForCallbackAnswer(query);
+    await edited(env, message, (m) => m.edits.length > 0);
+
+    // The same update once more, as Telegram resends one whose offset was never confirmed.
+    env.tg.injectUpdate({
+      callback_query: {
+        id: query,
+        from: { id: ALICE, is_bot: false, first_name: "Alice" },
+        message: { message_id: message.messageId, date: message.date, chat: { id: CHAT, type: "supergroup", title: "Gaia admins" }, text: message.plainText, reply_markup: { inline_keyboard: [[{ text: "✅ Approve", callback_data: button(message, "Approve") }, { text: "❌ Deny", callback_data: data }]] } },
+        chat_instance: "1",
+        data,
+      },
+    });
+    await env.tg.waitForCall("answerCallbackQuery", (c) => !c.ok);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(env.tg.messages(CHAT).find((m) => m.messageId === message.messageId)?.edits).toHaveLength(1);
+    expect((await env.api("GET", `/v1/approvals/${id}`)).body).toMatchObject({ status: "denied", decidedBy: "Alice (4242)" });
+    expect(env.auditKinds(id).filter((k) => k === "approval.decided")).toHaveLength(1);
+    // Telegram refuses a second answer to the same query; that refusal is the only one.
+    expect(env.tg.rejections.map((c) => `${c.method}: ${c.description}`)).toEqual([
+      "answerCallbackQuery: Bad Request: query is too old and response timeout expired or query ID is invalid",
+    ]);
+    expect(gaia.output()).not.toContain("a chat handler failed");
+    expect(await gaia.stop("SIGTERM")).toBe(0);
+  });
+
   it("posts a request stored while Telegram was down once it is back", async () => {
     const env = await approvalHome();
     cleanups.push(() => env.tg.stop(), () => env.home.cleanup());
