@@ -46,7 +46,8 @@ export async function approveCommand(io: CliIo, timings: ApproveTimings = {}): P
 
 async function askAndWait(io: CliIo, args: ApproveBody, timings: ApproveTimings): Promise<number> {
   return withConfigErrors(io.stderr, async () => {
-    const config = loadConfig({ processEnv: io.processEnv, cwd: io.cwd });
+    // Without gaia.yml the monitor runs in console mode on the default api.listen: ask it there.
+    const config = loadConfig({ processEnv: io.processEnv, cwd: io.cwd, allowMissingSettings: true });
     const api = localApiOf(config);
     const token = readApiToken(config);
     if (!token) {

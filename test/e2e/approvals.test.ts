@@ -330,6 +330,29 @@ describe("approvals across a crash and a Telegram outage", () => {
   });
 });
 
+describe("approvals in console mode", () => {
+  it("prints the request at the console, where typing the Approve button's number decides it", async () => {
+    const home = makeTempHome("gaia-approve-console-");
+    home.writeConfig(`telegram:\n  admins: [${ALICE}]\napi:\n  listen: 127.0.0.1:${await freePort()}\n`);
+    const gaia = startGaia(["start", "--console"], { home: home.home, stdin: "pipe" });
+    try {
+      await gaia.waitForOutput("gaia> ", 20_000);
+      const cli = startGaia(["approve", "Console <push> & go"], { home: home.home });
+      await gaia.waitForOutput(/Console <push> & go[\s\S]*\[(\d+)\] ✅ Approve/, 15_000);
+      const number = /\[(\d+)\] ✅ Approve/.exec(gaia.output())![1];
+      gaia.child.stdin!.write(`${number}\n`);
+      expect(await cli.exited).toBe(0);
+      await gaia.waitForOutput("(Approved.)", 10_000);
+      await gaia.waitForOutput(/\(updated\) ✅ Approved by Console \(4242\)/, 10_000);
+      gaia.child.stdin!.end();
+      expect(await gaia.exited).toBe(0);
+    } finally {
+      await gaia.stop("SIGKILL");
+      home.cleanup();
+    }
+  });
+});
+
 describe("gaia approve without a monitor, or used wrongly", () => {
   const homes: ReturnType<typeof makeTempHome>[] = [];
   afterAll(() => homes.forEach((h) => h.cleanup()));
