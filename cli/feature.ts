@@ -1,6 +1,7 @@
 import type { Api, Composer } from "grammy";
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { ApiRoutes } from "../api/server.js";
 import type { GaiaContext } from "../bot/context.js";
 import type { TelegramHealth } from "../bot/telegram-health.js";
@@ -20,6 +21,8 @@ export interface CoreServices {
   /** The Bot API (Telegram, or the terminal in console mode). */
   api: Api;
   telegramHealth: TelegramHealth;
+  /** The Prometheus registry behind `GET /metrics`: each feature registers its own metrics here. */
+  metrics: Registry;
   now: () => Date;
 }
 

@@ -28,7 +28,7 @@ export class OutboxMessage {
   @Column({ type: "integer" })
   chatId: number;
 
-  /** `pending`, `delivered` or `dropped` (a message Telegram refused for good). */
+  /** `pending`, `delivered`, `dropped` (a message Telegram refused for good) or `muted` (its subject was muted before it went out). */
   @Column({ type: "varchar", length: 16, default: "pending" })
   status: string;
 

@@ -1,0 +1,36 @@
+import { GrammyError, type Api } from "grammy";
+import { DeliveryRateLimited, DeliveryRefused, type AlertSender } from "../alerts/deliver-outbox.js";
+import { renderDelivery } from "./render/alert.js";
+
+/**
+ * The outbox's sender: renders a planned message with `bot/render/alert.ts` and sends it through
+ * the Bot API, translating Telegram's answers into what delivery understands: 429 → wait
+ * `retry_after`, 400/403 → refused for good, anything else (network, 5xx, deadline) → retry.
+ */
+export function createAlertSender(api: Api, now: () => Date = () => new Date()): AlertSender {
+  return async (message, signal) => {
+    const rendered = renderDelivery(message, now());
+    try {
+      const sent = await api.sendMessage(
+        message.chatId,
+        rendered.text,
+        {
+          parse_mode: "HTML",
+          link_preview_options: { is_disabled: true },
+          ...(rendered.reply_markup ? { reply_markup: rendered.reply_markup } : {}),
+        },
+        // grammY types its signal with the abort-controller polyfill; Node's own is the same at run time.
+        signal as Parameters<Api["sendMessage"]>[3],
+      );
+      return { messageId: sent.message_id };
+    } catch (error) {
+      if (error instanceof GrammyError) {
+        if (error.error_code === 429) {
+          throw new DeliveryRateLimited(Math.max(1, error.parameters?.retry_after ?? 5) * 1000, error.description);
+        }
+        if (error.error_code === 400 || error.error_code === 403) throw new DeliveryRefused(error.description);
+      }
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,169 @@
+import { Composer } from "grammy";
+import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import type { MuteList } from "../../alerts/mute-list.js";
+import type { ServiceConfig } from "../../config/types.js";
+import { Incident } from "../../entities/incident.js";
+import type { MonitorEngine } from "../../monitor/monitor-engine.js";
+import { RestartInProgress, type ServiceRestarter } from "../../monitor/service-restarter.js";
+import { actorOf, DEFAULT_MUTE_MS } from "../commands/mute.js";
+import type { GaiaContext } from "../context.js";
+import { incidentCallback } from "../render/alert.js";
+import { INCIDENT_ANSWERS, renderRestartResult } from "../render/incident-actions.js";
+
+/** `inc:ack:42`: an alert button, its action and the incident id. Anything else is not ours. */
+export const INCIDENT_DATA = /^inc:(ack|mute|restart|confirm|cancel):(\d{1,12})$/;
+
+/** How long the second tap of a restart may wait. */
+const CONFIRM_WINDOW_MS = 60_000;
+
+export interface IncidentActionDeps {
+  engine: MonitorEngine;
+  mutes: MuteList;
+  restarter: ServiceRestarter;
+  services: readonly ServiceConfig[];
+  dataSource: DataSource;
+  logger: Logger;
+  now: () => Date;
+}
+
+/**
+ * The buttons of an alert: Ack (no more reminders), Mute 1h (its service or task), and Restart,
+ * which asks for a confirming second tap and then runs the service's `restart` command once
+ * (in the background, so the bot keeps answering) and reports its exit status and output tail.
+ * Every press is answered; a press about a resolved or unknown incident gets a short answer.
+ */
+export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext> {
+  const composer = new Composer<GaiaContext>();
+  /** Restarts waiting for their second tap: incident id → when the first tap expires, and the button. */
+  const pending = new Map<number, { expiresAt: number; buttonText: string }>();
+
+  composer.callbackQuery(INCIDENT_DATA, async (ctx) => {
+    const [, action, idText] = ctx.match as RegExpMatchArray;
+    const id = Number(idText);
+    const actor = actorOf(ctx);
+    const answer = (text: string) => ctx.answerCallbackQuery({ text });
+
+    if (action === "ack") {
+      const outcome = await deps.engine.acknowledge(id, actor);
+      if (outcome.kind === "acknowledged") {
+        await answer(INCIDENT_ANSWERS.acknowledged);
+        await editKeyboard(ctx, (keyboard) => removeButton(keyboard, incidentCallback("ack", id)));
+      } else if (outcome.kind === "already") {
+        await answer(INCIDENT_ANSWERS.alreadyAcknowledged(outcome.incident.acknowledgedBy ?? "someone"));
+      } else {
+        await answer(outcome.kind === "resolved" ? INCIDENT_ANSWERS.resolved : INCIDENT_ANSWERS.unknown);
+      }
+      return;
+    }
+
+    const incident = await deps.dataSource.getRepository(Incident).findOneBy({ id });
+    if (!incident) return void (await answer(INCIDENT_ANSWERS.unknown));
+
+    if (action === "mute") {
+      if (incident.status !== "open") return void (await answer(INCIDENT_ANSWERS.resolved));
+      const now = deps.now();
+      // The host has no mute of its own: only "all" silences it, and one button must not do that.
+      const subject = incident.subjectKind === "host" ? "all" : incident.subjectName;
+      const mute = await deps.mutes.mute(subject, new Date(now.getTime() + DEFAULT_MUTE_MS), actor);
+      await answer(INCIDENT_ANSWERS.muted(subject, hhmm(mute.until)));
+      await editKeyboard(ctx, (keyboard) => removeButton(keyboard, incidentCallback("mute", id)));
+      return;
+    }
+
+    const service = incident.subjectKind === "service" ? deps.services.find((s) => s.name === incident.subjectName) : undefined;
+    if (!service?.restart) return void (await answer(INCIDENT_ANSWERS.noRestart));
+
+    if (action === "restart") {
+      if (incident.status !== "open") return void (await answer(INCIDENT_ANSWERS.resolved));
+      if (deps.restarter.isRunning(service.name)) return void (await answer(INCIDENT_ANSWERS.restartRunning(service.name)));
+      const button = findButton(ctx.callbackQuery.message?.reply_markup, incidentCallback("restart", id));
+      pending.set(id, { expiresAt: deps.now().getTime() + CONFIRM_WINDOW_MS, buttonText: button?.text ?? "Restart" });
+      await answer(INCIDENT_ANSWERS.confirmRestart(service.name));
+      await editKeyboard(ctx, (keyboard) =>
+        replaceButton(keyboard, incidentCallback("restart", id), [
+          { text: `⚠️ Confirm restart ${service.name}`, callback_data: incidentCallback("confirm", id) },
+          { text: "Cancel", callback_data: incidentCallback("cancel", id) },
+        ]),
+      );
+      return;
+    }
+
+    // confirm or cancel: either way the Restart button comes back.
+    const waiting = pending.get(id);
+    pending.delete(id);
+    const restore = () =>
+      editKeyboard(ctx, (keyboard) =>
+        replaceButton(removeButton(keyboard, incidentCallback("cancel", id)), incidentCallback("confirm", id), [
+          { text: waiting?.buttonText ?? "Restart", callback_data: incidentCallback("restart", id) },
+        ]),
+      );
+    if (action === "cancel") {
+      await answer(INCIDENT_ANSWERS.restartCancelled);
+      await restore();
+      return;
+    }
+    if (!waiting || waiting.expiresAt < deps.now().getTime()) {
+      await answer(INCIDENT_ANSWERS.confirmExpired);
+      await restore();
+      return;
+    }
+    if (incident.status !== "open") {
+      await answer(INCIDENT_ANSWERS.resolved);
+      await restore();
+      return;
+    }
+    if (deps.restarter.isRunning(service.name)) return void (await answer(INCIDENT_ANSWERS.restartRunning(service.name)));
+    await answer(INCIDENT_ANSWERS.restarting(service.name));
+    await restore();
+    const chatId = ctx.chat?.id ?? ctx.callbackQuery.message?.chat.id;
+    const replyTo = ctx.callbackQuery.message?.message_id;
+    // In the background: a restart may take up to its timeout, and updates are handled one by one.
+    void deps.restarter
+      .restart(service, actor)
+      .then(async (result) => {
+        if (chatId === undefined) return;
+        const message = renderRestartResult(result, actor);
+        await ctx.api.sendMessage(chatId, message.text, {
+          parse_mode: "HTML",
+          ...(replyTo !== undefined ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
+        });
+      })
+      .catch((error: unknown) => {
+        if (error instanceof RestartInProgress) return;
+        deps.logger.error({ err: error, service: service.name }, "restart or its report failed");
+      });
+  });
+  return composer;
+}
+
+type Keyboard = InlineKeyboardButton[][];
+
+/** Edits the pressed message's keyboard, when the change changes anything (Telegram refuses no-op edits). */
+async function editKeyboard(ctx: GaiaContext, change: (keyboard: Keyboard) => Keyboard): Promise<void> {
+  const current = ctx.callbackQuery?.message?.reply_markup?.inline_keyboard;
+  if (!current) return;
+  const next = change(current.map((row) => [...row])).filter((row) => row.length > 0);
+  if (JSON.stringify(next) === JSON.stringify(current)) return;
+  await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: next } }).catch((error: unknown) => {
+    // The keyboard is a convenience; the action itself is done and answered.
+    void error;
+  });
+}
+
+function findButton(markup: InlineKeyboardMarkup | undefined, data: string): InlineKeyboardButton | undefined {
+  return markup?.inline_keyboard.flat().find((button) => "callback_data" in button && button.callback_data === data);
+}
+
+function removeButton(keyboard: Keyboard, data: string): Keyboard {
+  return keyboard.map((row) => row.filter((button) => !("callback_data" in button) || button.callback_data !== data));
+}
+
+function replaceButton(keyboard: Keyboard, data: string, replacement: InlineKeyboardButton[]): Keyboard {
+  return keyboard.map((row) => row.flatMap((button) => ("callback_data" in button && button.callback_data === data ? replacement : [button])));
+}
+
+function hhmm(date: Date): string {
+  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+}

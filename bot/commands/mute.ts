@@ -1,0 +1,67 @@
+import { Composer } from "grammy";
+import type { MuteList } from "../../alerts/mute-list.js";
+import { didYouMean } from "../../config/did-you-mean.js";
+import { formatDuration, parseDuration } from "../../config/durations.js";
+import type { GaiaContext } from "../context.js";
+import { renderMuted, renderMuteList, renderMuteProblem, renderUnmuted } from "../render/mute.js";
+
+/** The default and the longest mute. */
+export const DEFAULT_MUTE_MS = 60 * 60_000;
+const MAX_MUTE_MS = 30 * 86_400_000;
+
+export interface MuteCommandDeps {
+  mutes: MuteList;
+  /** Every service and task name (what can be muted besides `all`). */
+  subjects: readonly string[];
+  now: () => Date;
+}
+
+/**
+ * /mute SERVICE|all [DURATION] and /unmute SERVICE|all: silence one service or task, or
+ * everything (maintenance), for a while. Muted incidents are still recorded, just not sent.
+ */
+export function muteCommands(deps: MuteCommandDeps): Composer<GaiaContext> {
+  const composer = new Composer<GaiaContext>();
+  const reply = (ctx: GaiaContext, message: { text: string }) => ctx.reply(message.text, { parse_mode: "HTML" });
+
+  composer.command("mute", async (ctx) => {
+    const [subjectWord, durationWord, ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);
+    if (!subjectWord) return void (await reply(ctx, renderMuteList(deps.mutes.active(), deps.now())));
+    const subject = checkSubject(subjectWord, deps.subjects);
+    if ("problem" in subject) return void (await reply(ctx, renderMuteProblem(subject.problem)));
+    if (rest.length > 0) return void (await reply(ctx, renderMuteProblem(`Too many words after /mute ${subject.name}.`)));
+    const durationMs = durationWord === undefined ? DEFAULT_MUTE_MS : parseDuration(durationWord);
+    if (durationMs === undefined || durationMs <= 0) {
+      return void (await reply(ctx, renderMuteProblem(`"${durationWord}" is not a duration; write it like 30m, 2h or 1d.`)));
+    }
+    if (durationMs > MAX_MUTE_MS) {
+      return void (await reply(ctx, renderMuteProblem(`At most ${formatDuration(MAX_MUTE_MS)}: a longer silence is better done by removing the service from gaia.yml.`)));
+    }
+    const now = deps.now();
+    const mute = await deps.mutes.mute(subject.name, new Date(now.getTime() + durationMs), actorOf(ctx));
+    await reply(ctx, renderMuted(mute, now));
+  });
+
+  composer.command("unmute", async (ctx) => {
+    const words = ctx.match.trim().split(/\s+/).filter(Boolean);
+    if (words.length !== 1) return void (await reply(ctx, renderMuteProblem("Say what to unmute: a service, a task, or all.")));
+    const subject = checkSubject(words[0], deps.subjects);
+    if ("problem" in subject) return void (await reply(ctx, renderMuteProblem(subject.problem)));
+    const wasMuted = await deps.mutes.unmute(subject.name, actorOf(ctx));
+    await reply(ctx, renderUnmuted(subject.name, wasMuted));
+  });
+  return composer;
+}
+
+/** Who did it, for the audit trail. */
+export function actorOf(ctx: GaiaContext): string {
+  return ctx.from ? `telegram:${ctx.from.id}` : "telegram";
+}
+
+function checkSubject(word: string, subjects: readonly string[]): { name: string } | { problem: string } {
+  const name = word.toLowerCase();
+  if (name === "all" || subjects.includes(name)) return { name };
+  const suggestion = didYouMean(name, subjects);
+  const known = subjects.length ? `Known: ${subjects.join(", ")}, or all.` : "No services or tasks are configured; use all.";
+  return { problem: `There is no service or task named "${word}".${suggestion ? ` Did you mean ${suggestion}?` : ""} ${known}` };
+}

@@ -1,0 +1,156 @@
+/**
+ * Runs a service's `restart` command for the Restart button: once at a time per service, with a
+ * timeout, and audited before and after. The command's output goes to a file under `.tmp/`
+ * rather than a pipe, because a restart command often leaves the service running in the
+ * background holding its stdout; with a pipe we would wait for the service to exit, and closing
+ * the pipe could kill it with EPIPE.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { redactSecrets } from "../config/redact.js";
+import type { ServiceConfig } from "../config/types.js";
+import type { AuditTrail } from "../entities/audit-trail.js";
+
+/** How a restart ended. */
+export interface RestartResult {
+  service: string;
+  /** The exit code, or null when it was killed (timeout) or could not start. */
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** The end of its output, token-shaped strings and known secrets redacted. */
+  outputTail: string;
+  /** Set when the command could not be started at all. */
+  error?: string;
+}
+
+/** A restart of this service is already running. */
+export class RestartInProgress extends Error {
+  constructor(readonly service: string) {
+    super(`a restart of ${service} is already running`);
+    this.name = "RestartInProgress";
+  }
+}
+
+export interface ServiceRestarterOptions {
+  /** The home folder: the command runs there. */
+  home: string;
+  /** Where the output files go (`.tmp/`). */
+  tmpDir: string;
+  audit: AuditTrail;
+  /** Values to redact from the output besides token-shaped strings (those of .private/.env). */
+  knownSecrets?: readonly string[];
+  /** Default 60 s. */
+  timeoutMs?: number;
+  /** Characters of output kept (default 1500). */
+  tailChars?: number;
+}
+
+/** See the file comment. */
+export class ServiceRestarter {
+  private readonly running = new Set<string>();
+
+  constructor(private readonly options: ServiceRestarterOptions) {}
+
+  /** Whether a restart of `service` is running now. */
+  isRunning(service: string): boolean {
+    return this.running.has(service);
+  }
+
+  /** Runs the service's restart command once; throws RestartInProgress when one is running. */
+  async restart(service: ServiceConfig, actor: string): Promise<RestartResult> {
+    if (!service.restart) throw new Error(`service ${service.name} has no restart command`);
+    if (this.running.has(service.name)) throw new RestartInProgress(service.name);
+    this.running.add(service.name);
+    try {
+      await this.options.audit.record({
+        kind: "service.restart.requested",
+        actor,
+        subject: service.name,
+        message: `Restart of ${service.name} requested`,
+        details: { command: redactSecrets(service.restart, this.options.knownSecrets ?? []) },
+      });
+      const result = await this.run(service.name, service.restart);
+      await this.options.audit.record({
+        kind: "service.restart",
+        actor,
+        subject: service.name,
+        message: result.error
+          ? `Restart of ${service.name} could not start: ${result.error}`
+          : result.timedOut
+            ? `Restart of ${service.name} timed out after ${Math.round(result.durationMs / 1000)}s and was killed`
+            : `Restart of ${service.name} exited with code ${result.exitCode}`,
+        details: { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, outputTail: result.outputTail },
+      });
+      return result;
+    } finally {
+      this.running.delete(service.name);
+    }
+  }
+
+  private async run(name: string, command: string): Promise<RestartResult> {
+    mkdirSync(this.options.tmpDir, { recursive: true });
+    const outputFile = join(this.options.tmpDir, `restart-${name}.log`);
+    const fd = openSync(outputFile, "w", 0o600);
+    const started = performance.now();
+    const timeoutMs = this.options.timeoutMs ?? 60_000;
+    const outcome = await new Promise<{ exitCode: number | null; timedOut: boolean; error?: string }>((resolve) => {
+      let timedOut = false;
+      let child: ReturnType<typeof spawn>;
+      try {
+        // Its own process group, so that a timeout kills the command and whatever it started.
+        child = spawn(command, { shell: true, cwd: this.options.home, stdio: ["ignore", fd, fd], detached: true });
+      } catch (error) {
+        resolve({ exitCode: null, timedOut: false, error: (error as Error).message });
+        return;
+      }
+      const timer = setTimeout(() => {
+        timedOut = true;
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          child.kill("SIGKILL");
+        }
+      }, timeoutMs);
+      child.once("error", (error) => {
+        clearTimeout(timer);
+        resolve({ exitCode: null, timedOut, error: error.message });
+      });
+      // "exit", not "close": a service left running in the background keeps the output file open.
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        resolve({ exitCode: timedOut ? null : code, timedOut });
+      });
+    });
+    closeSync(fd);
+    return {
+      service: name,
+      exitCode: outcome.exitCode,
+      timedOut: outcome.timedOut,
+      durationMs: Math.round(performance.now() - started),
+      outputTail: this.tailOf(outputFile),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    };
+  }
+
+  private tailOf(file: string): string {
+    const chars = this.options.tailChars ?? 1500;
+    try {
+      const size = statSync(file).size;
+      const fd = openSync(file, "r");
+      try {
+        const length = Math.min(size, chars * 4);
+        const buffer = Buffer.alloc(length);
+        readSync(fd, buffer, 0, length, size - length);
+        // Redact before cutting: a cut could leave half a token that no longer looks like one.
+        const text = redactSecrets(buffer.toString("utf8"), this.options.knownSecrets ?? []);
+        return (text.length > chars ? text.slice(-chars) : text).trimEnd();
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return "";
+    }
+  }
+}
