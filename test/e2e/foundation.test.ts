@@ -79,7 +79,7 @@ describe("gaia start, check and migrate as a newcomer meets them", () => {
     expect(help.chatId).toBe(ADMIN);
     expect(help.parseMode).toBe("HTML");
 
-    const health = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.json());
+    const health = (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.json())) as { lastHeartbeat: unknown };
     expect(health).toMatchObject({ ok: true, telegram: "up", db: "ok" });
     expect(typeof health.lastHeartbeat).toBe("string");
 
