@@ -17,7 +17,7 @@ import { TaskRun } from "../entities/task-run.js";
 import type { Logger } from "pino";
 import { OUTPUT_TAIL_LIMIT } from "./output-tail.js";
 import type { RunEndReport, RunStartReport } from "./run-report.js";
-import { readSpool, removeSpooled, setAsideSpooled } from "./run-spool.js";
+import { readSpool, removeSpooled, setAsideSpooled } from "./spooled-runs.js";
 import { TaskIncidentRecorder, type IncidentNotice } from "./task-incidents.js";
 import { evaluateTask, type FinishedRun, type OpenTaskIncident, type TaskFacts, type TaskRuleSettings } from "./task-rules.js";
 

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { readApiToken } from "../../api/api-token.js";
 import { ConfigError } from "../../config/config-error.js";
 import { didYouMean } from "../../config/did-you-mean.js";
-import { loadConfig } from "../../config/load-config.js";
 import type { Config } from "../../config/types.js";
 import { launchTask } from "../../tasks/launch-task.js";
+import { loadLauncherConfig } from "../../tasks/launcher-config.js";
 import { RunReporter } from "../../tasks/run-reporter.js";
 import { buildTaskEnvironment } from "../../tasks/task-environment.js";
 import { EXIT } from "../exit-codes.js";
@@ -21,7 +21,7 @@ const USAGE = "Usage: gaia run TASK -- COMMAND [ARGS...]   (TASK is a name under
  * own code; 2 without running it when the config is bad or the task unknown.
  *
  * This module is on the path of every scheduled job, so it imports nothing heavy: no grammY,
- * TypeORM or fastify.
+ * TypeORM or fastify, and the YAML parser and schema only when gaia.yml changed.
  */
 export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
   const [taskName, ...rest] = io.argv;
@@ -31,7 +31,7 @@ export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = proce
     return taskName === "--help" || taskName === "-h" ? EXIT.ok : EXIT.usage;
   }
   return withConfigErrors(io.stderr, async () => {
-    const config = loadConfig({ processEnv: io.processEnv, cwd: io.cwd });
+    const config = await loadLauncherConfig({ processEnv: io.processEnv, cwd: io.cwd });
     const task = config.settings.tasks.find((t) => t.name === taskName);
     if (!task) throw new ConfigError([unknownTask(taskName, config)]);
     const token = readApiToken(config)?.reveal();

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { RunReporter } from "../../tasks/run-reporter.js";
-import { readSpool } from "../../tasks/run-spool.js";
+import { readSpool } from "../../tasks/spooled-runs.js";
 import { freePort } from "../helpers/gaia-process.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 

@@ -14,7 +14,8 @@ import { AuditTrail } from "../../entities/audit-trail.js";
 import { openDatabase } from "../../entities/data-source.js";
 import { AuditEvent, Incident, Mute, OutboxMessage, TaskRun } from "../../entities/index.js";
 import { StateStore } from "../../entities/state-store.js";
-import { spoolRunReport, readSpool } from "../../tasks/run-spool.js";
+import { spoolRunReport } from "../../tasks/run-spool.js";
+import { readSpool } from "../../tasks/spooled-runs.js";
 import { TaskMonitor } from "../../tasks/task-monitor.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 

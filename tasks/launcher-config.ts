@@ -1,0 +1,92 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../config/config-error.js";
+import { loadEnvironment } from "../config/load-environment.js";
+import { gaiaPaths, resolveHome } from "../config/paths.js";
+import type { Config, GaiaConfig } from "../config/types.js";
+import { writePrivateFileAtomic } from "../config/write-private-file.js";
+
+/** The launcher's copy of the validated gaia.yml, under `.tmp/`. */
+export const LAUNCHER_SETTINGS_FILE = "launcher-settings.json";
+
+/** The folder of gaia's compiled config module, whose files identify the validator's version. */
+const CONFIG_MODULE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "config");
+
+interface CachedSettings {
+  key: string;
+  settings: GaiaConfig;
+}
+
+/**
+ * The same `Config` as `loadConfig` (`.private/.env` with its checks, and `gaia.yml` validated,
+ * every problem reported at once), for `gaia run`, which starts with every scheduled job: the
+ * YAML parser and the schema validator cost more than the rest of the launcher together, so the
+ * validated settings are kept in `.tmp/launcher-settings.json` and reused while gaia.yml, the home
+ * folder and gaia's own config code are byte for byte the same. Any difference validates afresh.
+ */
+export async function loadLauncherConfig(options: { processEnv: NodeJS.ProcessEnv; cwd: string }): Promise<Config> {
+  const paths = gaiaPaths(resolveHome(options.processEnv, options.cwd));
+  const problems: string[] = [];
+  let env: Config["env"] | undefined;
+  let settings: GaiaConfig | undefined;
+  try {
+    env = loadEnvironment(paths, options.processEnv);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  try {
+    settings = await validatedSettings(paths.configFile, paths.home, join(paths.tmpDir, LAUNCHER_SETTINGS_FILE));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (problems.length > 0 || !env || !settings) throw new ConfigError(problems);
+  return Object.freeze({ paths, env, settings, usingDefaults: false });
+}
+
+async function validatedSettings(configFile: string, home: string, cacheFile: string): Promise<GaiaConfig> {
+  let text: string | undefined;
+  try {
+    text = readFileSync(configFile, "utf8");
+  } catch {
+    // Missing or unreadable: the validator says so in its own words.
+  }
+  const key = text === undefined ? undefined : cacheKey(text, home);
+  if (key !== undefined) {
+    const cached = readCache(cacheFile);
+    if (cached?.key === key) return cached.settings;
+  }
+  const { loadSettings } = await import("../config/load-settings.js");
+  const { settings } = loadSettings(configFile, home);
+  if (key !== undefined) {
+    try {
+      writePrivateFileAtomic(cacheFile, JSON.stringify({ key, settings } satisfies CachedSettings));
+    } catch {
+      // Only a cache: a read-only .tmp/ costs time, not correctness.
+    }
+  }
+  return settings;
+}
+
+/** What the validated settings depend on: the file's text, the home (paths resolve against it), and the validator's code. */
+function cacheKey(text: string, home: string): string {
+  const hash = createHash("sha256").update(text).update("\0").update(home);
+  for (const name of readdirSync(CONFIG_MODULE_DIR).sort()) {
+    if (!name.endsWith(".js") && !name.endsWith(".ts")) continue;
+    const { size, mtimeMs } = statSync(join(CONFIG_MODULE_DIR, name));
+    hash.update(`\0${name}:${size}:${mtimeMs}`);
+  }
+  return hash.digest("hex");
+}
+
+function readCache(file: string): CachedSettings | undefined {
+  try {
+    const value = JSON.parse(readFileSync(file, "utf8")) as Partial<CachedSettings>;
+    return typeof value.key === "string" && typeof value.settings === "object" && value.settings !== null ? (value as CachedSettings) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,69 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConfigError } from "../../config/config-error.js";
+import { loadConfig } from "../../config/load-config.js";
+import { LAUNCHER_SETTINGS_FILE, loadLauncherConfig } from "../../tasks/launcher-config.js";
+import { makeTempHome } from "../helpers/temp-home.js";
+
+const YAML = "telegram:\n  admins: [7]\ntasks:\n  - name: backup\n    expect: 1d\n    env: [GITHUB_TOKEN]\n";
+
+describe("the launcher's config", () => {
+  const homes: ReturnType<typeof makeTempHome>[] = [];
+  afterEach(() => homes.splice(0).forEach((h) => h.cleanup()));
+  function home() {
+    const h = makeTempHome();
+    homes.push(h);
+    return h;
+  }
+
+  it("is the Config that gaia start would load, environment included", async () => {
+    const h = home();
+    h.writeConfig(YAML);
+    h.writeEnv({ GITHUB_TOKEN: "ghp_abcdefghijklmnopqrstuvwxyz0123456789" });
+    const processEnv = { GAIA_HOME: h.home };
+    const launcher = await loadLauncherConfig({ processEnv, cwd: "/" });
+    const full = loadConfig({ processEnv, cwd: "/" });
+    expect(launcher.settings).toEqual(full.settings);
+    expect(launcher.paths).toEqual(full.paths);
+    expect(launcher.env.dotenv.GITHUB_TOKEN.reveal()).toBe("ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+    expect(Object.isFrozen(launcher)).toBe(true);
+  });
+
+  it("reuses the validated settings while gaia.yml is unchanged, and validates again after an edit", async () => {
+    const h = home();
+    h.writeConfig(YAML);
+    const processEnv = { GAIA_HOME: h.home };
+    await loadLauncherConfig({ processEnv, cwd: "/" });
+    const cacheFile = join(h.home, ".tmp", LAUNCHER_SETTINGS_FILE);
+    // Mark the cached copy: a hit returns the mark, which only the cache can hold.
+    const cached = JSON.parse(readFileSync(cacheFile, "utf8"));
+    cached.settings.tasks[0].name = "from-the-cache";
+    writeFileSync(cacheFile, JSON.stringify(cached));
+    expect((await loadLauncherConfig({ processEnv, cwd: "/" })).settings.tasks[0].name).toBe("from-the-cache");
+
+    h.writeConfig(YAML.replace("expect: 1d", "expect: 2d"));
+    const edited = await loadLauncherConfig({ processEnv, cwd: "/" });
+    expect(edited.settings.tasks[0]).toMatchObject({ name: "backup", expectMs: 2 * 86_400_000 });
+  });
+
+  it("reports every problem of gaia.yml and .private/.env at once, as gaia start does", async () => {
+    const h = home();
+    h.writeConfig(YAML);
+    await loadLauncherConfig({ processEnv: { GAIA_HOME: h.home }, cwd: "/" }); // a valid copy is cached...
+    h.writeConfig(YAML + "  - name: backup\n"); // ...and gaia.yml breaks
+    h.writeEnv({ LOG_LEVEL: "loud" });
+    const error = await loadLauncherConfig({ processEnv: { GAIA_HOME: h.home }, cwd: "/" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      ".private/.env LOG_LEVEL: must be one of debug, info, warn, error",
+      'gaia.yml:7 tasks[1].name: "backup" is already used by tasks[0]; names must be unique among services and tasks',
+    ]);
+  });
+
+  it("says gaia.yml is missing in the validator's own words", async () => {
+    const h = home();
+    const error = await loadLauncherConfig({ processEnv: { GAIA_HOME: h.home }, cwd: "/" }).catch((e: unknown) => e);
+    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^gaia.yml: not found in /)]);
+  });
+});
