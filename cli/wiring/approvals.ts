@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { approvalRoutes } from "../../api/approval-routes.js";
+import { registerApprovalMetrics } from "../../approvals/approval-metrics.js";
 import { ApprovalRequests } from "../../approvals/approval-requests.js";
 import { ApprovalMessages } from "../../bot/approval-messages.js";
 import { approvalButtons } from "../../bot/callbacks/approval-buttons.js";
@@ -30,6 +31,7 @@ export function wireApprovals(core: CoreServices): FeatureWiring {
   };
   requests.onCreated(() => runSoon(POST_JOB));
   requests.onSettled(() => runSoon(EXPIRE_JOB));
+  registerApprovalMetrics(core.metrics, requests);
 
   return {
     botFeatures: [approvalButtons({ requests, messages, audit, logger }), approvalsCommand({ requests, host, now })],

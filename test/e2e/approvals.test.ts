@@ -230,6 +230,15 @@ describe("approvals: a local script asks, an admin taps Approve or Deny, the scr
     expect((await env.api("GET", "/v1/approvals/0123456789abcdef?wait=600")).status).toBe(422);
   });
 
+  it("counts the approvals on /metrics", async () => {
+    const text = await fetch(`http://127.0.0.1:${env.port}/metrics`).then((r) => r.text());
+    expect(Number(/^gaia_approvals_created_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(8);
+    expect(Number(/^gaia_approvals_settled_total\{outcome="approved"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(4);
+    expect(Number(/^gaia_approvals_settled_total\{outcome="denied"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(3);
+    expect(text).toMatch(/^gaia_approvals_settled_total\{outcome="expired"\} 1$/m);
+    expect(text).toMatch(/^gaia_approvals_pending 0$/m);
+  });
+
   it("measures an Approve press to the exit of `gaia approve` (the benchmark's figure)", async () => {
     const { pressToExitMs, exitCode } = await measureApprovalPressToExit({ tg: env.tg, home: env.home.home, chatId: CHAT, adminId: ALICE });
     expect(exitCode).toBe(0);
