@@ -5,7 +5,7 @@
  * queue, so two reports of the same task never race.
  */
 import { randomUUID } from "node:crypto";
-import { In, IsNull, MoreThan, Not, type DataSource, type EntityManager } from "typeorm";
+import { In, IsNull, LessThan, MoreThan, Not, type DataSource, type EntityManager } from "typeorm";
 import type { Outbox } from "../alerts/outbox.js";
 import { redactSecrets } from "../config/redact.js";
 import type { TaskConfig } from "../config/types.js";
@@ -191,6 +191,33 @@ export class TaskMonitor {
     }
     if (recorded > 0) this.options.logger.info({ runs: recorded }, "recorded runs reported while the monitor was not running");
     return recorded;
+  }
+
+  /**
+   * Deletes finished runs that ended before `before` (`retention.events`), except each task's
+   * newest finished and newest successful run, which the rules (missed runs, failure streaks) and
+   * /status still need however old they are. Returns how many rows went.
+   */
+  async prune(before: Date): Promise<number> {
+    return this.serially(() =>
+      this.options.dataSource.transaction(async (manager) => {
+        const runs = manager.getRepository(TaskRun);
+        const keep = new Set<string>();
+        const names = await runs.createQueryBuilder("run").select("DISTINCT run.task", "task").getRawMany<{ task: string }>();
+        for (const { task } of names) {
+          const finished = { task, endedAt: Not(IsNull()) };
+          const order = { endedAt: "DESC", startedAt: "DESC" } as const;
+          for (const run of [await runs.findOne({ where: finished, order }), await runs.findOne({ where: { ...finished, status: "succeeded" }, order })]) {
+            if (run) keep.add(run.id);
+          }
+        }
+        const old = await runs.find({ select: { id: true }, where: { endedAt: LessThan(before) } });
+        const doomed = old.map((run) => run.id).filter((id) => !keep.has(id));
+        // SQLite limits the number of parameters of one statement.
+        for (let i = 0; i < doomed.length; i += 500) await runs.delete({ id: In(doomed.slice(i, i + 500)) });
+        return doomed.length;
+      }),
+    );
   }
 
   /**

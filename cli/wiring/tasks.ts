@@ -1,15 +1,18 @@
 import { Outbox } from "../../alerts/outbox.js";
 import { runRoutes } from "../../api/run-routes.js";
 import { missedRunCheckEvery, missedRunsJob } from "../../jobs/missed-runs.js";
+import { taskRunRetentionJob } from "../../jobs/task-run-retention.js";
 import { TaskMonitor } from "../../tasks/task-monitor.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
 
 const CHECK_JOB = "tasks.check";
+const RETENTION_JOB = "tasks.retention";
+const RETENTION_EVERY_MS = 60 * 60_000;
 
 /**
- * Scheduled jobs started through `gaia run`: `POST /v1/runs` records their runs, and a job takes
- * the spooled reports and looks for missed runs and due reminders. Task incidents go to the same
- * outbox as every other alert.
+ * Scheduled jobs started through `gaia run`: `POST /v1/runs` records their runs, a job takes the
+ * spooled reports and looks for missed runs and due reminders, and an hourly one keeps
+ * `task_runs` within `retention.events`. Task incidents go to the same outbox as every other alert.
  */
 export function wireTasks(core: CoreServices, options: { outbox?: Outbox } = {}): FeatureWiring {
   const { config, dataSource, audit, state, logger, now } = core;
@@ -32,10 +35,12 @@ export function wireTasks(core: CoreServices, options: { outbox?: Outbox } = {})
     routes: [runRoutes(tasks)],
     schedule(scheduler) {
       if (hasTasks) scheduler.every(CHECK_JOB, missedRunCheckEvery(settings.tasks), missedRunsJob(tasks));
+      scheduler.every(RETENTION_JOB, RETENTION_EVERY_MS, taskRunRetentionJob({ tasks, eventsMs: settings.retention.eventsMs, logger, now }));
     },
     async started() {
       // Runs reported while the monitor was stopped are taken before anything is called missed.
       if (hasTasks) await core.scheduler.runNow(CHECK_JOB);
+      await core.scheduler.runNow(RETENTION_JOB);
     },
   };
 }

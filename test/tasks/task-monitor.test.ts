@@ -261,4 +261,20 @@ describe("the monitor's side of scheduled jobs", () => {
     expect(await dataSource.getRepository(Incident).find()).toMatchObject([{ subjectName: "backup", status: "resolved" }]);
     expect(await alerts()).toHaveLength(1);
   });
+  it("forgets runs older than the retention, except each task's newest finished and newest good run", async () => {
+    const tasks = monitor();
+    const day = 86_400_000;
+    const end = (runId: string, task: string, exitCode: number, daysAgo: number) =>
+      tasks.recordEnd({ task, event: "end", runId, exitCode, durationMs: 1, endedAt: new Date(T0 - daysAgo * day).toISOString() });
+    await end("backup-good-100", "backup", 0, 100);
+    await end("backup-good-095", "backup", 0, 95);
+    await end("backup-fail-092", "backup", 1, 92);
+    await end("backup-good-010", "backup", 0, 10);
+    await end("beat-good-00120", "heartbeat", 0, 120);
+    await end("beat-fail-00100", "heartbeat", 2, 100);
+    await tasks.recordStart({ task: "backup", event: "start", runId: "backup-running-1", startedAt: new Date(T0 - 200 * day).toISOString() });
+    expect(await tasks.prune(new Date(T0 - 90 * day))).toBe(3);
+    const left = (await dataSource.getRepository(TaskRun).find()).map((r) => r.id).sort();
+    expect(left).toEqual(["backup-good-010", "backup-running-1", "beat-fail-00100", "beat-good-00120"]);
+  });
 });
