@@ -6,11 +6,13 @@ const MAX_CHECK_EVERY_MS = 30_000;
 const MIN_CHECK_EVERY_MS = 1_000;
 
 /**
- * How often the tasks are checked: a tenth of the shortest `expect` + `grace` (so a missed run is
- * reported at most 10% late), between 1 and 30 seconds. A check is a few indexed queries.
+ * How often the tasks are checked: a tenth of the shortest `expect` + `grace` and of
+ * `alerts.remind` (so a missed run or a reminder comes at most 10% late), between 1 and 30
+ * seconds. A check is a few indexed queries per task.
  */
-export function missedRunCheckEvery(tasks: readonly TaskConfig[]): number {
+export function missedRunCheckEvery(tasks: readonly TaskConfig[], remindMs = 0): number {
   const windows = tasks.filter((t) => t.expectMs !== undefined).map((t) => t.expectMs! + (t.graceMs ?? 0));
+  if (remindMs > 0) windows.push(remindMs);
   const shortest = windows.length ? Math.min(...windows) : Infinity;
   const every = Math.min(MAX_CHECK_EVERY_MS, Math.max(MIN_CHECK_EVERY_MS, Math.floor(shortest / 10)));
   // Whole seconds have an exact cron form in the scheduler.

@@ -34,7 +34,7 @@ export function wireTasks(core: CoreServices, options: { outbox?: Outbox } = {})
   return {
     routes: [runRoutes(tasks)],
     schedule(scheduler) {
-      if (hasTasks) scheduler.every(CHECK_JOB, missedRunCheckEvery(settings.tasks), missedRunsJob(tasks));
+      if (hasTasks) scheduler.every(CHECK_JOB, missedRunCheckEvery(settings.tasks, settings.alerts.remindMs), missedRunsJob(tasks));
       scheduler.every(RETENTION_JOB, RETENTION_EVERY_MS, taskRunRetentionJob({ tasks, eventsMs: settings.retention.eventsMs, logger, now }));
     },
     async started() {

@@ -182,4 +182,38 @@ describe("gaia run, the launcher for scheduled jobs", () => {
     db.close();
     expect(tg.rejections).toEqual([]);
   });
+  it("works with the alert buttons and /mute: Ack stops a failing task's reminders, a muted task is recorded, not sent", async () => {
+    const { tg, run, home } = await setup({ tasksYaml: TASKS_YAML });
+    // Reminders every 3 s for this test (alerts.remind), so that Ack has something to stop.
+    writeFileSync(join(home, "gaia.yml"), readFileSync(join(home, "gaia.yml"), "utf8").replace("remind: 0", "remind: 3s"));
+    const gaia = startGaia(["start"], { home });
+    cleanups.push(() => gaia.stop("SIGKILL"));
+    await gaia.waitForOutput('"msg":"gaia started"');
+
+    expect((await run(["flaky", "--", "sh", "-c", "echo broken; exit 1"])).code).toBe(1);
+    const red = await tg.waitForMessage(/🔴 task flaky failed/, { timeoutMs: 15_000 });
+    const reminder = await tg.waitForMessage(/🔴 task flaky still failing/, { timeoutMs: 15_000 });
+    expect(reminder.plainText).toContain("broken");
+    const ack = red.buttons.find((b) => b.text === "Ack");
+    expect(ack?.callbackData).toBeDefined();
+    await tg.waitForPoll(10_000);
+    const pressed = tg.pressButton({ chatId: ADMIN, messageId: red.messageId, fromId: ADMIN, data: ack!.callbackData! });
+    expect((await tg.waitForCallbackAnswer(pressed, 10_000)).text).toMatch(/^Acknowledged/);
+    const remindersBefore = tg.messages().filter((m) => m.plainText.includes("flaky still failing")).length;
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    expect(tg.messages().filter((m) => m.plainText.includes("flaky still failing")).length).toBe(remindersBefore);
+
+    tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/mute reader 1h" });
+    await tg.waitForMessage(/reader is muted for/, { timeoutMs: 10_000 });
+    expect((await run(["reader", "--", "sh", "-c", "exit 9"])).code).toBe(9);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(tg.messages().filter((m) => m.plainText.includes("task reader"))).toEqual([]);
+    expect(await gaia.stop("SIGTERM")).toBe(0);
+    const db = new Database(join(home, "gaia.db"), { readonly: true });
+    expect(db.prepare("SELECT subjectName, condition, status, muted FROM incidents WHERE subjectName = 'reader'").all()).toEqual([
+      { subjectName: "reader", condition: "failed", status: "open", muted: 1 },
+    ]);
+    db.close();
+    expect(tg.rejections).toEqual([]);
+  });
 });
