@@ -211,6 +211,7 @@ describe("the chat commands against Telegram", () => {
     expect(Number(first[0])).toBe(burner.pid);
     expect(Number(first[1])).toBeGreaterThanOrEqual(50);
     expect(rows[header + 2].trim()).toMatch(/^node -e \/\*<b>&amp; x\*\/process/);
+    burner.kill("SIGKILL"); // done burning: other tests share these two cores
     expect(top.entities.some((e) => e.type === "pre")).toBe(true);
     expect(top.buttons.map((b) => b.callbackData)).toEqual(["top:mem", "top:cpu"]);
 
