@@ -8,7 +8,9 @@ const AUDITS_PER_HOUR = 30;
 /** Strangers remembered for the hourly notice; a flood of new ids must not grow memory forever. */
 const MAX_REMEMBERED = 10_000;
 
+/** What a stranger is told (at most once an hour) and shown on a button press. */
 export const NOT_AUTHORIZED = "You are not authorized to use this bot.";
+/** What an admin is told in a group that is not the alert chat. */
 export const WRONG_CHAT = "Gaia answers its admins in private chats and in its alert chat only.";
 
 export interface AdminsOnlyOptions {
