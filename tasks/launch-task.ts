@@ -25,6 +25,12 @@ export interface LaunchOptions {
   killGraceMs?: number;
   /** Emits the signals to forward; `process` in the CLI. */
   signals: NodeJS.EventEmitter;
+  /**
+   * Gaia runs on a terminal: SIGINT (Ctrl-C) and SIGHUP reach the whole foreground process
+   * group, the job included, so passing them on would deliver them twice. Gaia still catches
+   * them (to report the run) but forwards only SIGTERM.
+   */
+  onTerminal?: boolean;
   /** Shown in gaia's own messages, e.g. the task name. */
   label: string;
 }
@@ -46,7 +52,8 @@ export interface RunOutcome {
  * Runs a job the way a shell would, while watching it: standard input is inherited, standard
  * output and error go through pipes so that their end can be kept for the report, and every byte
  * is forwarded unchanged, with back-pressure. SIGTERM, SIGINT and SIGHUP received by gaia are sent
- * to the job. The promise settles when the job has exited; it never rejects for the job's sake.
+ * to the job (on a terminal, only SIGTERM: see `onTerminal`). The promise settles when the job
+ * has exited; it never rejects for the job's sake.
  */
 export async function launchTask(options: LaunchOptions): Promise<RunOutcome> {
   const output = new OutputTail();
@@ -54,7 +61,9 @@ export async function launchTask(options: LaunchOptions): Promise<RunOutcome> {
   const started = performance.now();
   const pendingSignals: NodeJS.Signals[] = [];
   let child: ChildProcess | undefined;
+  const forwarded = new Set<NodeJS.Signals>(options.onTerminal ? ["SIGTERM"] : FORWARDED_SIGNALS);
   const forward = (signal: NodeJS.Signals) => {
+    if (!forwarded.has(signal)) return;
     if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
     else if (!child) pendingSignals.push(signal);
   };

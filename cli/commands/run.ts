@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isatty } from "node:tty";
 import { readApiToken } from "../../api/api-token.js";
 import { ConfigError } from "../../config/config-error.js";
 import { didYouMean } from "../../config/did-you-mean.js";
@@ -55,6 +56,7 @@ export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = proce
       stderr: io.stderr,
       timeoutMs: task.timeoutMs,
       signals,
+      onTerminal: [0, 1, 2].some((fd) => isatty(fd)),
       label: task.name,
     });
     await startReport;

@@ -2,12 +2,13 @@
  * `gaia run` as a crontab line uses it: the real compiled CLI, real child commands, the real
  * monitor and the fake Telegram. Builds on `npm run build` (npm test does it first).
  */
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeTelegram } from "../fakes/telegram.js";
-import { freePort, runGaia, startGaia } from "../helpers/gaia-process.js";
+import { freePort, GAIA_BIN, runGaia, startGaia } from "../helpers/gaia-process.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 
 const TOKEN = "123456789:AAFakeFakeFakeFakeFakeFakeFakeFake123";
@@ -78,6 +79,32 @@ describe("gaia run, the launcher for scheduled jobs", () => {
     cleanups.push(() => plain.stop("SIGKILL"));
     await plain.waitForOutput("ready");
     expect(await plain.stop("SIGTERM")).toBe(143);
+  });
+
+  // util-linux `script` gives the test a real terminal (a pty); without it there is no terminal to test.
+  it.skipIf(!hasScript())("on a terminal, Ctrl-C reaches the job once (from the terminal), and a job it stops exits 130", async () => {
+    const { home } = await setup();
+    const onTerminal = (job: string) => {
+      // exec: script's own shell must not stand between the terminal and gaia (dash dies of Ctrl-C).
+      const command = `exec ${[process.execPath, GAIA_BIN, "run", "reader", "--", "sh", "-c", job].map(shellQuote).join(" ")}`;
+      const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: home, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, GAIA_HOME: home }, stdio: ["pipe", "pipe", "pipe"] });
+      let output = "";
+      let pressed = false;
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("ready") && !pressed) {
+          pressed = true;
+          child.stdin.write("\x03"); // Ctrl-C, typed at the terminal
+        }
+      });
+      return new Promise<{ code: number | null; output: string }>((resolve) => child.on("exit", (code) => resolve({ code, output })));
+    };
+    const trapped = await onTerminal("trap 'echo got INT' INT; echo ready; i=0; while [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done; echo done");
+    expect(trapped.output.match(/got INT/g), trapped.output).toHaveLength(1);
+    expect(trapped.output).toContain("done");
+    expect(trapped.code, trapped.output).toBe(0);
+    const stopped = await onTerminal("echo ready; sleep 5");
+    expect(stopped.code).toBe(130);
   });
 
   it("passes standard input, output and error through untouched", async () => {
@@ -217,3 +244,12 @@ describe("gaia run, the launcher for scheduled jobs", () => {
     expect(tg.rejections).toEqual([]);
   });
 });
+
+function hasScript(): boolean {
+  return spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+/** One word for `sh -c`, whatever it holds. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}

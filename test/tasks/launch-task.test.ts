@@ -82,6 +82,22 @@ describe("launching a job", () => {
     }
   });
 
+  it("on a terminal, leaves SIGINT and SIGHUP to the terminal (which sends them to the job itself) but passes SIGTERM", async () => {
+    const script = "trap 'echo got INT' INT; trap 'echo got HUP' HUP; trap 'echo got TERM; exit 7' TERM; echo ready; while :; do sleep 0.05; done";
+    const stdout = new PassThrough();
+    const signals = new EventEmitter();
+    const ready = new Promise<void>((resolve) => stdout.on("data", (c: Buffer) => c.toString().includes("ready") && resolve()));
+    const running = launchTask({ command: "sh", args: ["-c", script], env: { PATH: process.env.PATH ?? "" }, cwd: process.cwd(), stdout, stderr: new PassThrough(), signals, label: "job", onTerminal: true });
+    await ready;
+    signals.emit("SIGINT");
+    signals.emit("SIGHUP");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    signals.emit("SIGTERM");
+    const outcome = await running;
+    expect(outcome.exitCode).toBe(7);
+    expect(outcome.output.tail()).toBe("ready\ngot TERM");
+  });
+
   it("stops a job that outlives its timeout with SIGTERM, and says so", async () => {
     const { outcome, stderr } = await launch("sleep", ["10"], { timeoutMs: 300 });
     expect(outcome).toMatchObject({ exitCode: 143, signal: "SIGTERM", timedOut: true });
