@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { DataSource } from "typeorm";
 import { ALL_MIGRATIONS } from "../migrations/index.js";
 import { ALL_ENTITIES } from "./index.js";
+import { serializeWrites } from "./serialize-writes.js";
 
 /**
  * The TypeORM DataSource of gaia.db: SQLite through better-sqlite3, WAL (readers never wait for
@@ -12,7 +13,7 @@ import { ALL_ENTITIES } from "./index.js";
  */
 export function createDataSource(databaseFile: string): DataSource {
   mkdirSync(dirname(databaseFile), { recursive: true });
-  return new DataSource({
+  const dataSource = new DataSource({
     type: "better-sqlite3",
     database: databaseFile,
     entities: ALL_ENTITIES,
@@ -27,6 +28,9 @@ export function createDataSource(databaseFile: string): DataSource {
     },
     logging: false,
   });
+  // One connection for everything: transactions and writes must take turns (see serialize-writes.ts).
+  serializeWrites(dataSource);
+  return dataSource;
 }
 
 /** Opens gaia.db and applies pending migrations; returns the names of those applied. */
