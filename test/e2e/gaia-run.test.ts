@@ -25,6 +25,8 @@ const TASKS_YAML = `tasks:
   - name: heartbeat
     expect: 10s
     grace: 1s
+  - name: slow
+    timeout: 1s
 `;
 
 describe("gaia run, the launcher for scheduled jobs", () => {
@@ -171,6 +173,19 @@ describe("gaia run, the launcher for scheduled jobs", () => {
       { task: "flaky", status: "failed", exitCode: 3 },
       { task: "flaky", status: "succeeded", exitCode: 0 },
     ]);
+  });
+
+  it("stops a run that outlives its timeout and alerts that it timed out", async () => {
+    const { tg, run, start } = await setup();
+    const gaia = await start();
+    const result = await run(["slow", "--", "sh", "-c", "echo working; exec sleep 10"]);
+    expect(result.code).toBe(143);
+    expect(result.stderr).toContain("gaia run: slow took longer than its timeout of 1s; stopping it (SIGTERM)");
+    const red = await tg.waitForMessage(/🔴 task slow timed out/, { timeoutMs: 15_000 });
+    expect(red.plainText).toContain("stopped by its timeout of 1s (exit code 143, killed by SIGTERM)");
+    expect(red.plainText).toContain("working");
+    await gaia.stop("SIGTERM");
+    expect(tg.rejections).toEqual([]);
   });
 
   it("reports a task with expect: 10s that does not run as missed", async () => {
