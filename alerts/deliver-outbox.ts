@@ -142,6 +142,7 @@ export class OutboxDelivery {
         }
       });
       for (const row of rows) this.alone.delete(row.id);
+      this.options.logger.info({ rows: rows.map((r) => r.id), messageId, delayed: planned.message.delayedSince !== undefined }, "delivered alerts");
       this.consecutiveFailures = 0;
       result.delivered += rows.length;
       this.options.onOutcome?.("delivered", rows.length);

@@ -4,7 +4,7 @@
  * is stored or nothing is, so a crash can neither lose an alert nor announce one twice after a
  * restart (the restored state already knows what was announced).
  */
-import type { DataSource, EntityManager } from "typeorm";
+import { In, type DataSource, type EntityManager } from "typeorm";
 import type { AlertPayload } from "../alerts/alert.js";
 import { alertFromTransition } from "../alerts/alert-from-transition.js";
 import type { Outbox } from "../alerts/outbox.js";
@@ -23,6 +23,8 @@ export interface RecordedCycle {
   opened: number;
   resolved: number;
   reminders: number;
+  /** Incidents closed silently because the rules no longer watch them (removed from gaia.yml). */
+  closed: number;
   /** Alerts queued for Telegram (muted and suppressed transitions are not). */
   queued: AlertPayload[];
 }
@@ -49,7 +51,7 @@ export class IncidentRecorder {
    * after the commit when something was queued.
    */
   async record(input: { transitions: readonly Transition[]; state: MonitorState; snapshot: Snapshot }): Promise<RecordedCycle> {
-    const result: RecordedCycle = { opened: 0, resolved: 0, reminders: 0, queued: [] };
+    const result: RecordedCycle = { opened: 0, resolved: 0, reminders: 0, closed: 0, queued: [] };
     await this.options.dataSource.transaction(async (manager) => {
       for (const transition of input.transitions) {
         const payload = await this.recordTransition(manager, transition, input);
@@ -58,6 +60,7 @@ export class IncidentRecorder {
         else result.reminders++;
         if (payload) result.queued.push(payload);
       }
+      result.closed = await this.closeOrphans(manager, input.state, input.snapshot.at);
       await this.options.state.set(RULES_STATE_KEY, input.state, { manager });
     });
     if (result.queued.length > 0) this.options.outbox.kick();
@@ -65,33 +68,30 @@ export class IncidentRecorder {
   }
 
   /**
-   * Resolves open service and host incidents that the rules no longer hold open (a service
-   * removed from gaia.yml, a state that could not be restored), so that none stays open forever.
-   * Returns how many were closed.
+   * Resolves open service and host incidents that the rules no longer hold open (a service or a
+   * threshold removed from gaia.yml, a state that could not be restored), so that none stays open
+   * forever. Runs inside each cycle's transaction; returns how many were closed.
    */
-  async closeOrphans(state: MonitorState, now: Date): Promise<number> {
+  private async closeOrphans(manager: EntityManager, state: MonitorState, now: Date): Promise<number> {
     let closed = 0;
-    await this.options.dataSource.transaction(async (manager) => {
-      const open = await manager.getRepository(Incident).find({ where: { status: "open" } });
-      for (const incident of open) {
-        if (incident.subjectKind !== "service" && incident.subjectKind !== "host") continue;
-        if (state.conditions[incident.key]?.status === "open") continue;
-        incident.status = "resolved";
-        incident.resolvedAt = now;
-        await manager.getRepository(Incident).save(incident);
-        await this.options.audit.record(
-          {
-            kind: "incident.closed",
-            subject: incident.subjectName,
-            at: now,
-            message: `Closed incident #${incident.id} (${incident.key}) without an alert: it is no longer watched`,
-            details: { incidentId: incident.id, key: incident.key },
-          },
-          { manager },
-        );
-        closed++;
-      }
-    });
+    const open = await manager.getRepository(Incident).find({ where: { status: "open", subjectKind: In(["service", "host"]) } });
+    for (const incident of open) {
+      if (Object.hasOwn(state.conditions, incident.key) && state.conditions[incident.key].status === "open") continue;
+      incident.status = "resolved";
+      incident.resolvedAt = now;
+      await manager.getRepository(Incident).save(incident);
+      await this.options.audit.record(
+        {
+          kind: "incident.closed",
+          subject: incident.subjectName,
+          at: now,
+          message: `Closed incident #${incident.id} (${incident.key}) without an alert: it is no longer watched`,
+          details: { incidentId: incident.id, key: incident.key },
+        },
+        { manager },
+      );
+      closed++;
+    }
     return closed;
   }
 

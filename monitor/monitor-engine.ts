@@ -56,16 +56,14 @@ export class MonitorEngine {
 
   /**
    * Restores the rules' state from gaia.db (so an incident that is still open after a restart is
-   * not announced again), loads the mutes and closes incidents the rules no longer hold. Runs
-   * once; the first cycle or acknowledgement waits for it.
+   * not announced again) and loads the mutes. Runs once; the first cycle or acknowledgement
+   * waits for it.
    */
   start(): Promise<void> {
     if (!this.starting) {
       const starting = this.exclusive(async () => {
         this.state = restoreState(await this.options.state.get(RULES_STATE_KEY));
         await this.options.mutes.load();
-        const closed = await this.options.recorder.closeOrphans(this.state, this.options.now());
-        if (closed > 0) this.options.logger.info({ closed }, "closed incidents that are no longer watched");
       });
       this.starting = starting;
       // A failed start (say, the database was busy) is tried again by the next caller.
@@ -86,6 +84,7 @@ export class MonitorEngine {
       const rules = ruleSettingsFrom(this.options.settings, this.options.mutes.active());
       const next = evaluate(this.state, snapshot, rules, now);
       const recorded = await this.options.recorder.record({ transitions: next.transitions, state: next.state, snapshot });
+      if (recorded.closed > 0) this.options.logger.info({ closed: recorded.closed }, "closed incidents that are no longer watched");
       // Only once stored: a failed transaction leaves the old state, and the next cycle retries.
       this.state = next.state;
       if (this.options.samples) {

@@ -49,7 +49,7 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
       const outcome = await deps.engine.acknowledge(id, actor);
       if (outcome.kind === "acknowledged") {
         await answer(INCIDENT_ANSWERS.acknowledged);
-        await editKeyboard(ctx, (keyboard) => removeButton(keyboard, incidentCallback("ack", id)));
+        await editKeyboard(ctx, deps.logger, (keyboard) => removeButton(keyboard, incidentCallback("ack", id)));
       } else if (outcome.kind === "already") {
         await answer(INCIDENT_ANSWERS.alreadyAcknowledged(outcome.incident.acknowledgedBy ?? "someone"));
       } else {
@@ -68,7 +68,7 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
       const subject = incident.subjectKind === "host" ? "all" : incident.subjectName;
       const mute = await deps.mutes.mute(subject, new Date(now.getTime() + DEFAULT_MUTE_MS), actor);
       await answer(INCIDENT_ANSWERS.muted(subject, hhmm(mute.until)));
-      await editKeyboard(ctx, (keyboard) => removeButton(keyboard, incidentCallback("mute", id)));
+      await editKeyboard(ctx, deps.logger, (keyboard) => removeButton(keyboard, incidentCallback("mute", id)));
       return;
     }
 
@@ -81,7 +81,7 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
       const button = findButton(ctx.callbackQuery.message?.reply_markup, incidentCallback("restart", id));
       pending.set(id, { expiresAt: deps.now().getTime() + CONFIRM_WINDOW_MS, buttonText: button?.text ?? "Restart" });
       await answer(INCIDENT_ANSWERS.confirmRestart(service.name));
-      await editKeyboard(ctx, (keyboard) =>
+      await editKeyboard(ctx, deps.logger, (keyboard) =>
         replaceButton(keyboard, incidentCallback("restart", id), [
           { text: `⚠️ Confirm restart ${service.name}`, callback_data: incidentCallback("confirm", id) },
           { text: "Cancel", callback_data: incidentCallback("cancel", id) },
@@ -94,7 +94,7 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
     const waiting = pending.get(id);
     pending.delete(id);
     const restore = () =>
-      editKeyboard(ctx, (keyboard) =>
+      editKeyboard(ctx, deps.logger, (keyboard) =>
         replaceButton(removeButton(keyboard, incidentCallback("cancel", id)), incidentCallback("confirm", id), [
           { text: waiting?.buttonText ?? "Restart", callback_data: incidentCallback("restart", id) },
         ]),
@@ -141,14 +141,15 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
 type Keyboard = InlineKeyboardButton[][];
 
 /** Edits the pressed message's keyboard, when the change changes anything (Telegram refuses no-op edits). */
-async function editKeyboard(ctx: GaiaContext, change: (keyboard: Keyboard) => Keyboard): Promise<void> {
+async function editKeyboard(ctx: GaiaContext, logger: Logger, change: (keyboard: Keyboard) => Keyboard): Promise<void> {
   const current = ctx.callbackQuery?.message?.reply_markup?.inline_keyboard;
   if (!current) return;
   const next = change(current.map((row) => [...row])).filter((row) => row.length > 0);
   if (JSON.stringify(next) === JSON.stringify(current)) return;
   await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: next } }).catch((error: unknown) => {
-    // The keyboard is a convenience; the action itself is done and answered.
-    void error;
+    // The keyboard is a convenience: the action itself is done and answered, so a failed edit
+    // (message too old, Telegram away) is logged rather than reported as a failed action.
+    logger.warn({ err: error }, "could not update an alert's buttons");
   });
 }
 

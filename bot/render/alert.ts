@@ -32,20 +32,24 @@ export function renderDelivery(message: DeliveryMessage, now: Date = new Date())
       `📬 <b>${escapeHtml(what)} held back</b>: Telegram could not be reached from ${escapeHtml(clock(message.delayedSince, now))} to ${escapeHtml(clock(now.toISOString(), now))}.`,
     );
   }
+  const header = blocks.length;
   for (const item of message.items) blocks.push(renderItem(item, single ? PRE_CHARS_SINGLE : PRE_CHARS_GROUPED, now));
-  const keyboard = single?.kind === "alert" ? alertKeyboard(single.payload, false) : groupKeyboard(message.items);
-  return withKeyboard(fitBlocks(blocks, message.items.length), keyboard);
+  const fitted = fitBlocks(blocks, message.items.length);
+  // Buttons only for the alerts that made it into the text.
+  const shownItems = message.items.slice(0, Math.max(0, fitted.shown - header));
+  const keyboard = single?.kind === "alert" ? alertKeyboard(single.payload, false) : groupKeyboard(shownItems);
+  return withKeyboard(fitted.text, keyboard);
 }
 
 /** One alert as its own message, with its buttons (Ack, Mute 1h, Restart). */
 export function renderAlert(payload: AlertPayload, options: { openedToo?: boolean; now?: Date } = {}): RenderedMessage {
-  const text = fitBlocks([renderAlertBody(payload, options.openedToo === true, PRE_CHARS_SINGLE, options.now ?? new Date())], 1);
+  const { text } = fitBlocks([renderAlertBody(payload, options.openedToo === true, PRE_CHARS_SINGLE, options.now ?? new Date())], 1);
   return withKeyboard(text, alertKeyboard(payload, false));
 }
 
 /** A notice (monitor started, monitor was down, a restart's result...). */
 export function renderNotice(payload: NoticePayload): RenderedMessage {
-  return { text: fitBlocks([renderNoticeBody(payload)], 1) };
+  return { text: fitBlocks([renderNoticeBody(payload)], 1).text };
 }
 
 /** The callback data of an incident's buttons: short, and checked by the handler. */
@@ -153,7 +157,7 @@ function withKeyboard(text: string, keyboard: Keyboard): RenderedMessage {
  * Joins whole blocks (each valid HTML) while they fit in Telegram's limit, and says how many did
  * not; a first block that alone is too long is cut at a line break outside any tag.
  */
-function fitBlocks(blocks: string[], items: number): string {
+function fitBlocks(blocks: string[], items: number): { text: string; shown: number } {
   const separator = "\n\n";
   let text = "";
   let shown = 0;
@@ -165,13 +169,13 @@ function fitBlocks(blocks: string[], items: number): string {
     text = next;
     shown++;
   }
-  if (shown === 0) return cutBlock(blocks[0] ?? "", TELEGRAM_TEXT_LIMIT);
+  if (shown === 0) return { text: cutBlock(blocks[0] ?? "", TELEGRAM_TEXT_LIMIT), shown: 1 };
   const left = blocks.length - shown;
   if (left > 0) {
     const hidden = Math.min(left, items);
     text += separator + html`<i>…and ${plural(hidden, "more item")} that did not fit; see /history.</i>`;
   }
-  return text;
+  return { text, shown };
 }
 
 /** Cuts one block at a line boundary, keeping whole lines only (lines hold balanced tags). */

@@ -6,36 +6,29 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ADMIN, eventually, monitoringHarness, NODE_NAME, type MonitoringHarness } from "./monitoring-harness.js";
+import { ADMIN, eventually, monitoringHarness, NODE_NAME, serviceRestartCommand, type MonitoringHarness } from "./monitoring-harness.js";
 
 const DOWN_WINDOW_MS = 1000 * (2 + 1) + 2000;
 
 describe("monitoring: services going down and coming back, thresholds, buttons", () => {
   let harness: MonitoringHarness | undefined;
-  afterEach(async () => {
+  afterEach(async (context) => {
+    if (context.task.result?.state === "fail" && harness) console.log(harness.dump());
     await harness?.cleanup();
     harness = undefined;
   });
 
   it("kills the watched service and receives a down alert within the probe window, then restarts it with two taps and hears it is back up", async () => {
-    const h = (harness = await monitoringHarness(() =>
+    const h = (harness = await monitoringHarness(({ home }) =>
       [
         "services:",
-        `  - name: agent`,
+        "  - name: agent",
         `    match: { process: ${NODE_NAME}, args: e2e-agent }`,
-        `    restart: ${JSON.stringify(`exec ${harnessRestart()}`)}`,
-        `  - name: worker`,
+        `    restart: ${JSON.stringify(serviceRestartCommand(home, "e2e-agent"))}`,
+        "  - name: worker",
         `    match: { process: ${NODE_NAME}, args: e2e-worker }`,
       ].join("\n"),
     ));
-    function harnessRestart() {
-      return "RESTART_PLACEHOLDER";
-    }
-    // The restart command needs the home folder's path: rewrite it now that the harness exists.
-    const config = join(h.home, "gaia.yml");
-    const { readFileSync } = await import("node:fs");
-    writeFileSync(config, readFileSync(config, "utf8").replace('"exec RESTART_PLACEHOLDER"', JSON.stringify(h.restartCommand("e2e-agent"))));
-
     await h.startService("e2e-agent");
     const gaia = h.startGaia();
     const started = await h.tg.waitForMessage("Gaia started", { timeoutMs: 15_000 });
@@ -77,6 +70,11 @@ describe("monitoring: services going down and coming back, thresholds, buttons",
     expect(back.plainText).toMatch(/agent is back up after \d+s down/);
     expect(back.buttons).toEqual([]);
 
+    // A button of the old alert, pressed now, gets a polite answer and does nothing.
+    const muteData = down.buttons.find((b) => b.text === "Mute 1h")!.callbackData!;
+    const stale = h.tg.pressButton({ chatId: ADMIN, messageId: down.messageId, fromId: ADMIN, data: muteData });
+    expect((await h.tg.waitForCallbackAnswer(stale)).text).toBe("This incident is already resolved.");
+
     // One alert per change, and Telegram refused nothing.
     expect(h.sent(/agent is down/)).toHaveLength(1);
     expect(h.sent(/agent is back up/)).toHaveLength(1);
@@ -86,8 +84,8 @@ describe("monitoring: services going down and coming back, thresholds, buttons",
   });
 
   it("reports a CPU-burning service at or above its threshold in % of one core, and its clearing", async () => {
-    const h = (harness = await monitoringHarness(({ home }) =>
-      ["services:", "  - name: burner", `    match: { process: ${NODE_NAME}, args: e2e-burner }`, "    cpu: 50"].join("\n") + `\n# ${home}`,
+    const h = (harness = await monitoringHarness(() =>
+      ["services:", "  - name: burner", `    match: { process: ${NODE_NAME}, args: e2e-burner }`, "    cpu: 50"].join("\n"),
     ));
     const flag = join(h.home, "burn.flag");
     writeFileSync(flag, "");

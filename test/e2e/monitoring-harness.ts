@@ -42,6 +42,8 @@ export interface MonitoringHarness {
   sent(pattern: RegExp): SentMessage[];
   /** The value of a /metrics line, e.g. `gaia_service_up{service="agent"}`. */
   metric(line: string): Promise<number | undefined>;
+  /** gaia's output (without debug lines) and what the fake saw, for a failing test's report. */
+  dump(): string;
   cleanup(): Promise<void>;
 }
 
@@ -99,9 +101,7 @@ export async function monitoringHarness(yaml: (ctx: { home: string }) => string)
       for (let i = 0; i < 200 && !existsSync(pidFile(marker)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
       return child;
     },
-    restartCommand(marker) {
-      return `${process.execPath} ${join(home, "service.cjs")} ${pidFile(marker)} '' ${marker} > /dev/null 2>&1 &`;
-    },
+    restartCommand: (marker) => serviceRestartCommand(home, marker),
     killService: killByPidFile,
     sent(pattern) {
       return tg.messages(ADMIN).filter((m) => pattern.test(m.plainText));
@@ -113,6 +113,10 @@ export async function monitoringHarness(yaml: (ctx: { home: string }) => string)
       const found = text.split("\n").find((l) => l.startsWith(`${line} `));
       return found ? Number(found.slice(line.length + 1)) : undefined;
     },
+    dump() {
+      const logs = gaias.map((g, i) => `--- gaia #${i + 1} ---\n${g.output().split("\n").filter((l) => !l.includes('"level":"debug"')).join("\n")}`);
+      return [...logs, "--- fake Telegram ---", tg.describe()].join("\n");
+    },
     async cleanup() {
       for (const gaia of gaias) await gaia.stop("SIGKILL");
       for (const file of readdirSync(home).filter((f) => f.endsWith(".pid"))) await killByPidFile(file.slice(0, -4));
@@ -120,6 +124,11 @@ export async function monitoringHarness(yaml: (ctx: { home: string }) => string)
       temp.cleanup();
     },
   };
+}
+
+/** The shell command that starts the watched process of `marker` in the background (for `restart:`). */
+export function serviceRestartCommand(home: string, marker: string): string {
+  return `${process.execPath} ${join(home, "service.cjs")} ${join(home, `${marker}.pid`)} '' ${marker} > /dev/null 2>&1 &`;
 }
 
 /** Polls `check` every 100 ms until it returns true or `timeoutMs` passes. */

@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import type { AlertPayload } from "../../../alerts/alert.js";
+import type { DeliveryMessage } from "../../../alerts/delivery-plan.js";
+import { renderAlert, renderDelivery, renderNotice } from "../../../bot/render/alert.js";
+import { parseTelegramHtml } from "../../fakes/telegram-html.js";
+
+const NOW = new Date("2025-06-01T12:00:00.000Z");
+
+function payload(input: Partial<AlertPayload>): AlertPayload {
+  return {
+    subjectKind: "service",
+    subject: "agent",
+    condition: "down",
+    change: "opened",
+    incidentId: 7,
+    at: NOW.toISOString(),
+    openedAt: NOW.toISOString(),
+    ...input,
+  };
+}
+
+/** What the admin reads: Telegram's plain text after parsing the HTML (which must be valid). */
+function plain(text: string): string {
+  const parsed = parseTelegramHtml(text);
+  expect(parsed.text.length).toBeLessThanOrEqual(4096);
+  return parsed.text;
+}
+
+describe("alert messages as the admin reads them", () => {
+  it("says a service is down, how it was watched, which others are down, and offers Ack, Mute 1h and Restart", () => {
+    const message = renderAlert(
+      payload({ details: ["Watched by: process node with “agent.js” in its command line", "Also down: db, cache"], actions: ["ack", "mute", "restart"] }),
+      { now: NOW },
+    );
+    expect(plain(message.text)).toMatch(/^🔴 agent is down since \d\d:\d\d\nWatched by: process node with “agent.js” in its command line\nAlso down: db, cache$/);
+    expect(message.text).toContain("<b>agent is down</b>");
+    expect(message.reply_markup!.inline_keyboard).toEqual([
+      [
+        { text: "Ack", callback_data: "inc:ack:7" },
+        { text: "Mute 1h", callback_data: "inc:mute:7" },
+        { text: "Restart", callback_data: "inc:restart:7" },
+      ],
+    ]);
+  });
+
+  it("gives the host's CPU in % of all cores and a service's in % of one core, each with its threshold", () => {
+    const host = renderAlert(
+      payload({
+        subjectKind: "host",
+        subject: "host",
+        condition: "cpu",
+        figures: { value: 95.4, threshold: 90, unit: "%" },
+        details: ["Top processes by CPU:", "1. ffmpeg -i in.mkv (pid 12): 180% of one core", "2. node <app> & co (pid 13): 10% of one core"],
+      }),
+      { now: NOW },
+    );
+    expect(plain(host.text)).toBe(
+      "🟠 host CPU at 95% of all cores (threshold 90%)\nTop processes by CPU:\n1. ffmpeg -i in.mkv (pid 12): 180% of one core\n2. node <app> & co (pid 13): 10% of one core",
+    );
+    expect(host.text).toContain("node &lt;app&gt; &amp; co");
+
+    const service = renderAlert(payload({ condition: "cpu", figures: { value: 180, threshold: 90, unit: "%core" } }), { now: NOW });
+    expect(plain(service.text)).toBe("🟠 agent CPU at 180% of one core (threshold 90%)");
+    const bytes = renderAlert(payload({ condition: "memory", figures: { value: 612e6, threshold: 512e6, unit: "bytes" } }), { now: NOW });
+    expect(plain(bytes.text)).toBe("🟠 agent memory at 612 MB (limit 512 MB)");
+    const disk = renderAlert(payload({ subjectKind: "host", subject: "host", condition: "disk", change: "resolved", durationMs: 3_600_000, figures: { value: 80, threshold: 90, unit: "%" } }), { now: NOW });
+    expect(plain(disk.text)).toBe("🟢 host disk back to normal: 80% used (threshold 90%), after 1h");
+    expect(disk.reply_markup).toBeUndefined();
+  });
+
+  it("says how long an incident has lasted in reminders and recoveries", () => {
+    const reminder = renderAlert(payload({ change: "reminder", durationMs: 2 * 3_600_000, openedAt: "2025-06-01T10:00:00.000Z", actions: ["ack", "mute"] }), { now: NOW });
+    expect(plain(reminder.text)).toMatch(/^🔴 agent is still down after 2h \(since \d\d:\d\d\)$/);
+    const back = renderAlert(payload({ change: "resolved", durationMs: 185_000 }), { now: NOW });
+    expect(plain(back.text)).toMatch(/^🟢 agent is back up after 3m down \(\d\d:\d\d–\d\d:\d\d\)$/);
+    const both = renderAlert(payload({ change: "resolved", durationMs: 40_000 }), { openedToo: true, now: NOW });
+    expect(plain(both.text)).toMatch(/^🟢 agent was down for 40s \(\d\d:\d\d–\d\d:\d\d\), and is up again$/);
+  });
+
+  it("renders a task's failure with its output tail, escaped and cut from the front to fit", () => {
+    const tail = `${"x".repeat(10_000)}\n<error> token & "quotes" at the end`;
+    const message = renderAlert(
+      payload({ subjectKind: "task", subject: "backup", condition: "failed", details: ["Exit code 2 after 4m"], pre: tail, actions: ["ack", "mute"] }),
+      { now: NOW },
+    );
+    const text = plain(message.text);
+    expect(text.startsWith("🔴 task backup failed\nExit code 2 after 4m\n…\n")).toBe(true);
+    expect(text.endsWith('<error> token & "quotes" at the end')).toBe(true);
+    expect(renderAlert(payload({ subjectKind: "task", subject: "backup", condition: "missed" }), { now: NOW }).text).toContain("🟠 <b>task backup missed its run</b>");
+    expect(plain(renderAlert(payload({ subjectKind: "task", subject: "backup", condition: "failed", change: "resolved" }), { now: NOW }).text)).toBe(
+      "🟢 task backup succeeded again",
+    );
+  });
+
+  it("groups alerts that fall due together, with a button row per alert, and a backlog header after an outage", () => {
+    const message: DeliveryMessage = {
+      chatId: 1,
+      delayedSince: "2025-06-01T11:40:00.000Z",
+      items: [
+        { kind: "notice", payload: { title: "Gaia started", lines: ["Watching the host."] } },
+        { kind: "alert", payload: payload({ actions: ["ack", "mute", "restart"] }) },
+        { kind: "alert", payload: payload({ subject: "db", incidentId: 8, change: "resolved", durationMs: 60_000 }), openedToo: true },
+      ],
+    };
+    const rendered = renderDelivery(message, NOW);
+    const text = plain(rendered.text);
+    expect(text).toMatch(/^📬 3 messages held back: Telegram could not be reached from \d\d:\d\d to \d\d:\d\d\.\n\nℹ️ Gaia started\nWatching the host\.\n\n🔴 agent is down/);
+    expect(text).toMatch(/🟢 db was down for 1m/);
+    expect(rendered.reply_markup!.inline_keyboard).toEqual([
+      [
+        { text: "Ack agent", callback_data: "inc:ack:7" },
+        { text: "Mute agent 1h", callback_data: "inc:mute:7" },
+        { text: "Restart agent", callback_data: "inc:restart:7" },
+      ],
+    ]);
+  });
+
+  it("never exceeds 4096 characters: a huge backlog keeps whole alerts and says how many did not fit", () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      kind: "alert" as const,
+      payload: payload({ subject: `service-${i}`, incidentId: i + 1, details: [`Watched by: process node with “worker-${i}.js” in its command line`], actions: ["ack"] }),
+    }));
+    const rendered = renderDelivery({ chatId: 1, items }, NOW);
+    const text = plain(rendered.text);
+    expect(rendered.text.length).toBeLessThanOrEqual(4096);
+    const shown = (text.match(/🔴/g) ?? []).length;
+    expect(shown).toBeGreaterThan(20);
+    expect(text).toContain(`…and ${300 - shown} more items that did not fit; see /history.`);
+    expect(rendered.reply_markup!.inline_keyboard.length).toBe(8);
+    expect(rendered.reply_markup!.inline_keyboard[0]).toEqual([{ text: "Ack service-0", callback_data: "inc:ack:1" }]);
+  });
+
+  it("escapes everything in a notice", () => {
+    expect(renderNotice({ title: "a <b> & c", lines: ["x > y"] }).text).toBe("ℹ️ <b>a &lt;b&gt; &amp; c</b>\nx &gt; y");
+  });
+});
