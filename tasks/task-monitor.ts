@@ -123,7 +123,7 @@ export class TaskMonitor {
         const runId = report.runId ?? randomUUID();
         const existing = await repo.findOneBy({ id: runId });
         if (existing) this.sameTaskOrThrow(existing, report.task);
-        if (existing?.endedAt) return { runId, status: existing.status, duplicate: true, decisions: false };
+        if (existing?.endedAt) return { runId, status: existing.status, duplicate: true, recorded: false };
         const endedAt = notAfter(report.endedAt ? new Date(report.endedAt) : now, now);
         const startedAt =
           existing?.startedAt ??
@@ -141,8 +141,8 @@ export class TaskMonitor {
         };
         if (existing) await repo.update({ id: runId }, row);
         else await repo.insert(row);
-        return { runId, status, duplicate: false, decisions: true };
-      }, (value) => ({ tasks: value.decisions ? [task] : [] })),
+        return { runId, status, duplicate: false, recorded: true };
+      }, (value) => ({ tasks: value.recorded ? [task] : [] })),
     );
     return { runId: result.runId, status: result.status, duplicate: result.duplicate };
   }
