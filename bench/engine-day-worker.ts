@@ -1,0 +1,207 @@
+/**
+ * The worker of bench/engine-day.ts, run as its own process so that its memory is the engine's
+ * alone: `node --expose-gc dist/bench/engine-day-worker.js '<options as JSON>'`. Prints one JSON
+ * line with the results on stdout.
+ *
+ * It builds the monitoring engine from the real parts (probe, rules, incident recorder, outbox,
+ * audit trail, state store, sample recorder, mutes) on a fresh gaia.db, with the settings that
+ * gaia.yml's defaults give, and runs one probe cycle after the other with a clock that advances by
+ * probe.every per cycle: a day of probing in well under a minute.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { MuteList } from "../alerts/mute-list.js";
+import { Outbox } from "../alerts/outbox.js";
+import { loadConfig } from "../config/load-config.js";
+import { AuditTrail } from "../entities/audit-trail.js";
+import { openDatabase } from "../entities/data-source.js";
+import { StateStore } from "../entities/state-store.js";
+import { IncidentRecorder } from "../monitor/incident-recorder.js";
+import { LatestSnapshot } from "../monitor/latest-snapshot.js";
+import { MonitorEngine } from "../monitor/monitor-engine.js";
+import { createProbe, type Probe } from "../monitor/probe.js";
+import { SampleRecorder } from "../monitor/sample-recorder.js";
+import { startWatchedProcesses } from "./lib/watched-processes.js";
+import { cpuSecondsOf, rssBytesOf } from "./lib/proc-stats.js";
+import pino from "pino";
+
+/** What the orchestrator asks for. */
+export interface EngineDayOptions {
+  services: number;
+  prefix: string;
+  /** Cycles of the simulated day (86,400 s / probe.every). */
+  cycles?: number;
+  /** Cycles after which RSS is read (after a forced GC), besides one every 1/12 of the day. */
+  checkpoints: number[];
+  /** Every this many cycles, the last service is killed, and restarted `downCycles` later. */
+  flapEveryCycles: number;
+  downCycles: number;
+}
+
+/** What the worker reports. */
+export interface EngineDayReport {
+  probeEveryMs: number;
+  cycles: number;
+  wallSeconds: number;
+  /** RSS after a forced GC, by cycle. */
+  rssByCycle: { cycle: number; rssBytes: number; heapUsedBytes: number }[];
+  incidentsOpened: number;
+  /** Incidents by subject kind and condition, e.g. `service:down`. */
+  incidentsByKind: Record<string, number>;
+  database: {
+    /** gaia.db (+ WAL after a checkpoint) right after the migrations. */
+    emptyBytes: number;
+    afterDayBytes: number;
+    rows: Record<string, number>;
+    /** Bytes of each table with its indexes, from SQLite's dbstat: empty, and after the day. */
+    emptyTableBytes: Record<string, number>;
+    tableBytes: Record<string, number>;
+  };
+}
+
+const gc = globalThis.gc;
+if (typeof gc !== "function") throw new Error("run with node --expose-gc");
+
+// Exit through process.exit, so that the watched processes' "exit" handler kills them.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
+const options = JSON.parse(process.argv[2] ?? "{}") as EngineDayOptions;
+const home = mkdtempSync(join(tmpdir(), "gaia-bench-engine-"));
+const watched = await startWatchedProcesses(options.services, options.prefix);
+try {
+  // gaia.yml with the services: every other setting is gaia's default (probe.every, sustain, retention).
+  const yaml = { telegram: { admins: [424242] }, services: watched.names.map((name) => ({ name, match: { process: name } })) };
+  writeFileSync(join(home, "gaia.yml"), stringify(yaml));
+  const config = loadConfig({ processEnv: { GAIA_HOME: home }, cwd: home });
+  const settings = config.settings;
+  const probeEveryMs = settings.probe.everyMs;
+  const cycles = options.cycles ?? Math.round(86_400_000 / probeEveryMs);
+
+  let clock = Date.now();
+  const now = () => new Date(clock);
+  const { dataSource } = await openDatabase(config.paths.database);
+  const databaseBytes = async () => {
+    await dataSource.query("PRAGMA wal_checkpoint(TRUNCATE)");
+    const size = (path: string) => {
+      try {
+        return statSync(path).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(config.paths.database) + size(`${config.paths.database}-wal`);
+  };
+  const tableBytesNow = async () => {
+    const pages = (await dataSource.query(
+      `SELECT coalesce(m.tbl_name, d.name) AS owner, sum(d.pgsize) AS bytes FROM dbstat d LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY owner`,
+    )) as { owner: string; bytes: number }[];
+    return Object.fromEntries(pages.map(({ owner, bytes }) => [owner, bytes]));
+  };
+  const emptyBytes = await databaseBytes();
+  const emptyTableBytes = await tableBytesNow();
+
+  const logger = pino({ level: "silent" });
+  const audit = new AuditTrail(dataSource, now);
+  const state = new StateStore(dataSource, now);
+  const outbox = new Outbox(dataSource, settings.telegram.chat, now);
+  const engine = new MonitorEngine({
+    settings,
+    probe: withoutOwnCpu(createProbe({ homeDir: home, services: settings.services, selfPid: process.pid, now: () => clock })),
+    recorder: new IncidentRecorder({ dataSource, audit, outbox, state, services: settings.services }),
+    latest: new LatestSnapshot(),
+    mutes: new MuteList(dataSource, audit, now),
+    state,
+    dataSource,
+    audit,
+    samples: new SampleRecorder({ dataSource, probeEveryMs }),
+    logger,
+    now,
+  });
+  await engine.start();
+
+  const flapping = watched.names[watched.names.length - 1];
+  const checkpoints = new Set(options.checkpoints);
+  for (let c = 1; c <= cycles; c += Math.round(cycles / 12)) checkpoints.add(c);
+  checkpoints.add(cycles);
+  const rssByCycle: EngineDayReport["rssByCycle"] = [];
+  let incidentsOpened = 0;
+  const started = performance.now();
+  for (let cycle = 1; cycle <= cycles; cycle++) {
+    if (cycle % options.flapEveryCycles === 0) await watched.kill(flapping);
+    if (cycle > options.flapEveryCycles && cycle % options.flapEveryCycles === options.downCycles) await watched.restart(flapping);
+    const result = await engine.runCycle();
+    incidentsOpened += result.recorded.opened;
+    if (cycle % 1440 === 0) process.stderr.write(`    simulated ${(cycle * probeEveryMs / 3_600_000).toFixed(0)} h: cycle ${cycle}/${cycles}, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    if (checkpoints.has(cycle)) {
+      gc();
+      gc();
+      rssByCycle.push({ cycle, rssBytes: rssBytesOf(process.pid), heapUsedBytes: process.memoryUsage().heapUsed });
+    }
+    clock += probeEveryMs;
+  }
+  const wallSeconds = (performance.now() - started) / 1000;
+
+  const rows: Record<string, number> = {};
+  for (const table of ["events", "incidents", "outbox", "samples", "state", "approvals", "task_runs", "mutes"]) {
+    const [{ n }] = (await dataSource.query(`SELECT count(*) AS n FROM "${table}"`)) as { n: number }[];
+    rows[table] = n;
+  }
+  const incidents = (await dataSource.query(
+    `SELECT "subjectKind" || ':' || "condition" AS kind, count(*) AS n FROM "incidents" GROUP BY kind`,
+  )) as { kind: string; n: number }[];
+  const afterDayBytes = await databaseBytes();
+  const tableBytes = await tableBytesNow();
+  await dataSource.destroy();
+
+  const report: EngineDayReport = {
+    probeEveryMs,
+    cycles,
+    wallSeconds,
+    rssByCycle,
+    incidentsOpened,
+    incidentsByKind: Object.fromEntries(incidents.map(({ kind, n }) => [kind, n])),
+    database: { emptyBytes, afterDayBytes, rows, emptyTableBytes, tableBytes },
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+} finally {
+  await watched.stop();
+  rmSync(home, { recursive: true, force: true });
+}
+// The engine's parts keep no promise of stopping by themselves (a pino stream, TypeORM's pool):
+// the report is out, so the worker ends here.
+process.exit(0);
+
+/**
+ * The real probe, with the host CPU figure taken over at least the last second of real time and
+ * without this worker's own CPU time. A cycle here lasts a few ms, and /proc/stat counts in 10 ms
+ * ticks: the probe's own figure would read 0, 50 or 100% at random, and the loop keeps a core busy
+ * by design (probing every 15 s never does); either would open host CPU incidents that only the
+ * benchmark causes. Load from anything else on the machine still counts.
+ */
+function withoutOwnCpu(probe: Probe): Probe {
+  const readings: { at: number; busy: number; total: number; own: number }[] = [];
+  return {
+    stats: probe.stats,
+    async sample() {
+      const snapshot = await probe.sample();
+      const host = hostTicks();
+      const reading = { at: performance.now(), ...host, own: cpuSecondsOf(process.pid) * 100 };
+      readings.push(reading);
+      while (readings.length > 1 && reading.at - readings[1].at >= 1000) readings.shift();
+      const first = readings[0];
+      const total = reading.total - first.total;
+      if (total <= 0) return snapshot;
+      const busy = reading.busy - first.busy - (reading.own - first.own);
+      return { ...snapshot, host: { ...snapshot.host, cpuPercent: Math.min(100, Math.max(0, (busy / total) * 100)) } };
+    },
+  };
+}
+
+/** The host's CPU time, busy (not idle or iowait) and in all, every core, in ticks, from /proc/stat. */
+function hostTicks(): { busy: number; total: number } {
+  const fields = readFileSync("/proc/stat", "latin1").split("\n", 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3] - fields[4], total };
+}

@@ -1,0 +1,166 @@
+/**
+ * Figure 2, probe cost: the CPU time of one probe cycle of the real probe (monitor/probe.ts) for
+ * 1, 20, 100 and 500 watched processes, next to the floor of reading those processes'
+ * /proc/<pid>/stat files raw, plus how many process-table scans and child processes each cycle
+ * takes, counted independently of the probe's own counters.
+ */
+import childProcess from "node:child_process";
+import fs, { readdirSync, readFileSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+import { tmpdir } from "node:os";
+import { createProbe, type Probe } from "../monitor/probe.js";
+import { median } from "./lib/numbers.js";
+import { startWatchedProcesses } from "./lib/watched-processes.js";
+
+/** The measurements at one size. */
+export interface ProbeCostRow {
+  watched: number;
+  /** Processes in the whole table at the time (the probe reads them all). */
+  tableSize: number;
+  /** CPU time (user + system) of one probe cycle, µs (median of batches). */
+  probeCpuUs: number;
+  /** Wall time of one probe cycle, µs. */
+  probeWallUs: number;
+  /** CPU time of reading the watched processes' /proc/<pid>/stat raw, µs. */
+  rawCpuUs: number;
+  /** CPU time of a raw scan of the whole table (readdir /proc + every stat file), µs. */
+  rawScanCpuUs: number;
+  ratio: number;
+  /** Counted around the probe: readdir("/proc") calls and child processes, per cycle. */
+  scansPerCycle: number;
+  spawnsPerCycle: number;
+  /** The probe's own counters, per cycle (they must agree with the counts above). */
+  probeStats: { scans: number; spawns: number };
+  /** Every watched process was seen as its service's one process. */
+  allMatched: boolean;
+}
+
+const SIZES = [1, 20, 100, 500];
+
+/** Measures every size; starts and stops its own watched processes. */
+export async function measureProbeCost(prefix: string, log: (line: string) => void): Promise<ProbeCostRow[]> {
+  const rows: ProbeCostRow[] = [];
+  for (const watched of SIZES) {
+    const processes = await startWatchedProcesses(watched, `${prefix}p${watched}`.slice(0, 10));
+    try {
+      const probe = createProbe({ homeDir: tmpdir(), services: processes.services(), selfPid: process.pid });
+      const pids = [...processes.pids.values()];
+      const snapshot = await probe.sample(); // the first sample has no previous table: warm-up
+      const allMatched = snapshot.services.every((s) => s.up && s.processCount === 1);
+      const probeCost = await timeBatches(() => probe.sample());
+      const rawCost = await timeBatches(async () => readStatFiles(pids));
+      const rawScanCost = await timeBatches(async () => scanProcRaw());
+      const counts = await countScansAndSpawns(probe, 10);
+      const row: ProbeCostRow = {
+        watched,
+        tableSize: countProcesses(),
+        probeCpuUs: probeCost.cpuUs,
+        probeWallUs: probeCost.wallUs,
+        rawCpuUs: rawCost.cpuUs,
+        rawScanCpuUs: rawScanCost.cpuUs,
+        ratio: probeCost.cpuUs / rawCost.cpuUs,
+        ...counts,
+        allMatched,
+      };
+      log(`  ${watched} watched: probe ${row.probeCpuUs.toFixed(0)} µs CPU, raw ${row.rawCpuUs.toFixed(0)} µs, ${row.scansPerCycle} scan(s), ${row.spawnsPerCycle} spawn(s)`);
+      rows.push(row);
+    } finally {
+      await processes.stop();
+    }
+  }
+  return rows;
+}
+
+/** Wall time of each batch: long enough for the kernel's CPU accounting to be precise. */
+const BATCH_MS = 150;
+const BATCHES = 5;
+
+/**
+ * Runs `work` in batches of ~BATCH_MS (sized from a short warm-up); the median per-call CPU and
+ * wall time over the batches, in µs.
+ */
+async function timeBatches(work: () => Promise<unknown>): Promise<{ cpuUs: number; wallUs: number }> {
+  const warmUpStart = performance.now();
+  for (let i = 0; i < 5; i++) await work();
+  const perCallMs = (performance.now() - warmUpStart) / 5;
+  const calls = Math.min(5000, Math.max(10, Math.ceil(BATCH_MS / perCallMs)));
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let b = 0; b < BATCHES; b++) {
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    for (let i = 0; i < calls; i++) await work();
+    const used = process.cpuUsage(cpuBefore);
+    wall.push(((performance.now() - wallBefore) * 1000) / calls);
+    cpu.push((used.user + used.system) / calls);
+  }
+  return { cpuUs: median(cpu), wallUs: median(wall) };
+}
+
+/** The raw floor: one read of each watched process's stat file, nothing parsed. */
+function readStatFiles(pids: number[]): void {
+  for (const pid of pids) readFileSync(`/proc/${pid}/stat`, "latin1");
+}
+
+/** The raw floor of any name-based matcher: list /proc and read every process's stat file. */
+function scanProcRaw(): void {
+  for (const entry of readdirSync("/proc")) {
+    const first = entry.charCodeAt(0);
+    if (first < 48 || first > 57) continue;
+    try {
+      readFileSync(`/proc/${entry}/stat`, "latin1");
+    } catch {
+      // exited since the readdir
+    }
+  }
+}
+
+function countProcesses(): number {
+  return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).length;
+}
+
+/**
+ * Counts, around `cycles` probe cycles, every listing of /proc (a process-table scan) and every
+ * child process started, by wrapping the functions of node:fs and node:child_process that the
+ * probe (or a library such as pidusage or find-process) would have to call. ESM imports of
+ * built-ins are live bindings, refreshed by syncBuiltinESMExports(), so the wrappers see them all.
+ */
+async function countScansAndSpawns(
+  probe: Probe,
+  cycles: number,
+): Promise<Pick<ProbeCostRow, "scansPerCycle" | "spawnsPerCycle" | "probeStats">> {
+  type Functions = Record<string, (...args: unknown[]) => unknown>;
+  let scans = 0;
+  let spawns = 0;
+  const countScan = (args: unknown[]) => {
+    if (String(args[0]).replace(/\/+$/, "") === "/proc") scans++;
+  };
+  const countSpawn = () => spawns++;
+  const wrapped: { target: Functions; name: string; original: (...args: unknown[]) => unknown }[] = [];
+  const wrap = (target: Functions, name: string, count: (args: unknown[]) => void) => {
+    const original = target[name];
+    wrapped.push({ target, name, original });
+    target[name] = function (this: unknown, ...args: unknown[]) {
+      count(args);
+      return original.apply(this, args);
+    };
+  };
+  for (const name of ["readdirSync", "readdir", "opendirSync", "opendir"]) wrap(fs as unknown as Functions, name, countScan);
+  for (const name of ["readdir", "opendir"]) wrap(fs.promises as unknown as Functions, name, countScan);
+  for (const name of ["spawnSync", "execSync", "execFileSync"]) wrap(childProcess as unknown as Functions, name, countSpawn);
+  // Every asynchronous spawn (spawn, exec, execFile, fork) goes through this method.
+  wrap(childProcess.ChildProcess.prototype as unknown as Functions, "spawn", countSpawn);
+  syncBuiltinESMExports();
+  const before = { ...probe.stats };
+  try {
+    for (let i = 0; i < cycles; i++) await probe.sample();
+  } finally {
+    for (const { target, name, original } of wrapped) target[name] = original;
+    syncBuiltinESMExports();
+  }
+  return {
+    scansPerCycle: scans / cycles,
+    spawnsPerCycle: spawns / cycles,
+    probeStats: { scans: (probe.stats.scans - before.scans) / cycles, spawns: (probe.stats.spawns - before.spawns) / cycles },
+  };
+}
