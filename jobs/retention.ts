@@ -15,13 +15,13 @@ export interface RetentionOptions {
   now: () => Date;
 }
 
-/** How many rows one retention run removed, by table. */
-export interface RetentionResult {
+/** How many rows one retention run removed, by table (a plain record, so it can be logged or summed as one). */
+export type RetentionResult = {
   events: number;
   incidents: number;
   outbox: number;
   samples: number;
-}
+};
 
 /**
  * Keeps gaia.db small: deletes what is older than `retention.events` and `retention.samples`.

@@ -143,7 +143,7 @@ function hostGauge(registers: Registry[], name: string, help: string, value: () 
     registers,
     collect() {
       const v = value();
-      // Before the first probe there is no value: report nothing rather than a misleading 0.
+      // Before the first probe (a few seconds after start) prom-client reports an unlabelled gauge as 0.
       if (v === undefined) this.reset();
       else this.set(v);
     },

@@ -70,7 +70,7 @@ describe("monitoring: delivery through outages, rate limits and restarts", () =>
   });
 
   it("does not announce an open incident again after a restart, and announces a recovery that happened while it was stopped", async () => {
-    const h = (harness = await monitoringHarness(() => service("e2e-restart")));
+    const h = (harness = await monitoringHarness(() => `${service("e2e-restart")}\nheartbeat:\n  every: 1s`));
     await h.startService("e2e-restart");
     const first = h.startGaia();
     await h.tg.waitForMessage("Gaia started", { timeoutMs: 15_000 });
@@ -86,9 +86,13 @@ describe("monitoring: delivery through outages, rate limits and restarts", () =>
     expect(h.sent(/agent is down/)).toHaveLength(1);
     expect(await second.stop("SIGTERM")).toBe(0);
 
-    // Came back while gaia was stopped: announced on the next start.
+    // Came back while gaia was stopped: announced on the next start, which also says that the
+    // monitor itself was away for longer than two heartbeats.
     await h.startService("e2e-restart");
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     h.startGaia();
+    const notice = await h.tg.waitForMessage(/The monitor itself was down from/, { timeoutMs: 15_000 });
+    expect(notice.plainText).toMatch(/The monitor itself was down from \d{4}-\d\d-\d\d \d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d \(\ds\): nothing was watched meanwhile\./);
     const back = await h.tg.waitForMessage(/agent is back up/, { timeoutMs: 15_000 });
     expect(back.plainText).toMatch(/back up after \d+s down/);
     expect(h.sent(/agent is down/)).toHaveLength(1);

@@ -178,6 +178,25 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
     expect((await monitor.acknowledge(99_999, "telegram:7")).kind).toBe("unknown");
   });
 
+  it("reports a flapping service once, instead of every down and up, and once more when it settles", async () => {
+    const { monitor } = engine();
+    await cycles(monitor, 1);
+    // Down for two probes, up for one, four times over: 8 down/up changes within 10 minutes.
+    for (let i = 0; i < 4; i++) {
+      world.agent = false;
+      await cycles(monitor, 2);
+      world.agent = true;
+      await cycles(monitor, 1);
+    }
+    expect((await alerts()).map((a) => `${a.condition} ${a.change}`)).toEqual(["down opened", "down resolved", "down opened", "flapping opened"]);
+    const flapping = (await alerts())[3];
+    expect(flapping.details).toEqual(["4 down/up changes in a short time; single down/up alerts pause until it settles."]);
+    // Ten quiet minutes later it has settled.
+    await cycles(monitor, 41);
+    expect((await alerts()).map((a) => `${a.condition} ${a.change}`).slice(4)).toEqual(["flapping resolved"]);
+    expect((await alerts())[4].details).toEqual(["It is up now."]);
+  });
+
   it("names the three busiest processes in a host CPU alert, with secrets in their command lines redacted", async () => {
     const { monitor } = engine();
     world.cpu = 97;
