@@ -3,10 +3,14 @@
  * alone: `node --expose-gc dist/bench/engine-day-worker.js '<options as JSON>'`. Prints one JSON
  * line with the results on stdout.
  *
- * It builds the monitoring engine from the real parts (probe, rules, incident recorder, outbox,
- * audit trail, state store, sample recorder, mutes) on a fresh gaia.db, with the settings that
- * gaia.yml's defaults give, and runs one probe cycle after the other with a clock that advances by
- * probe.every per cycle: a day of probing in well under a minute.
+ * It builds the monitoring feature from the real parts, as cli/wiring/monitoring.ts does (probe,
+ * rules, incident recorder, outbox, audit trail, state store, sample recorder, mutes, outbox
+ * delivery with the real renderer, heartbeat, retention), on a fresh gaia.db with the settings
+ * that gaia.yml's defaults give, and runs one probe cycle after the other with a clock that
+ * advances by probe.every per cycle: a day of probing in well under a minute. Jobs run at their
+ * real periods of that clock: delivery after every cycle (gaia: every second and at once when a
+ * row is queued), the heartbeat every minute, retention every hour. Only Telegram is left out:
+ * the sender renders each message and accepts it.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +24,10 @@ import { openDatabase } from "../entities/data-source.js";
 import { StateStore } from "../entities/state-store.js";
 import { IncidentRecorder } from "../monitor/incident-recorder.js";
 import { LatestSnapshot } from "../monitor/latest-snapshot.js";
+import { OutboxDelivery } from "../alerts/deliver-outbox.js";
+import { renderDelivery } from "../bot/render/alert.js";
+import { heartbeatJob } from "../jobs/heartbeat.js";
+import { applyRetention } from "../jobs/retention.js";
 import { MonitorEngine } from "../monitor/monitor-engine.js";
 import { createProbe, type Probe } from "../monitor/probe.js";
 import { SampleRecorder } from "../monitor/sample-recorder.js";
@@ -50,6 +58,8 @@ export interface EngineDayReport {
   incidentsOpened: number;
   /** Incidents by subject kind and condition, e.g. `service:down`. */
   incidentsByKind: Record<string, number>;
+  /** What delivery handed to the (accepting) sender over the day. */
+  delivered: { messages: number; characters: number };
   database: {
     /** gaia.db (+ WAL after a checkpoint) right after the migrations. */
     emptyBytes: number;
@@ -58,6 +68,12 @@ export interface EngineDayReport {
     /** Bytes of each table with its indexes, from SQLite's dbstat: empty, and after the day. */
     emptyTableBytes: Record<string, number>;
     tableBytes: Record<string, number>;
+    /**
+     * The retention job run 7 days after the day: rows it removed, the bytes it freed inside the
+     * file for reuse (SQLite does not shrink the file; new rows fill the freed pages first), and
+     * the file's size then.
+     */
+    retention: { removed: Record<string, number>; freedBytes: number; fileBytes: number };
   };
 }
 
@@ -120,6 +136,24 @@ try {
     now,
   });
   await engine.start();
+  let messagesSent = 0;
+  let charactersSent = 0;
+  const delivery = new OutboxDelivery({
+    dataSource,
+    audit,
+    send: async (message) => {
+      charactersSent += renderDelivery(message, now()).text.length;
+      return { messageId: ++messagesSent };
+    },
+    logger,
+    now,
+  });
+  const heartbeat = heartbeatJob({ state, logger, now });
+  const retention = () => applyRetention({ dataSource, ...settings.retention, logger, now });
+  const cyclesPerMinute = Math.max(1, Math.round(60_000 / probeEveryMs));
+  const cyclesPerHour = Math.max(1, Math.round(3_600_000 / probeEveryMs));
+  await heartbeat();
+  await retention();
 
   const flapping = watched.names[watched.names.length - 1];
   const checkpoints = new Set(options.checkpoints);
@@ -133,6 +167,9 @@ try {
     if (cycle > options.flapEveryCycles && cycle % options.flapEveryCycles === options.downCycles) await watched.restart(flapping);
     const result = await engine.runCycle();
     incidentsOpened += result.recorded.opened;
+    await delivery.run();
+    if (cycle % cyclesPerMinute === 0) await heartbeat();
+    if (cycle % cyclesPerHour === 0) await retention();
     if (cycle % 1440 === 0) process.stderr.write(`    simulated ${(cycle * probeEveryMs / 3_600_000).toFixed(0)} h: cycle ${cycle}/${cycles}, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     if (checkpoints.has(cycle)) {
       gc();
@@ -153,6 +190,13 @@ try {
   )) as { kind: string; n: number }[];
   const afterDayBytes = await databaseBytes();
   const tableBytes = await tableBytesNow();
+  const pageCount = async (pragma: string) => ((await dataSource.query(`PRAGMA ${pragma}`)) as Record<string, number>[])[0][pragma];
+
+  // Retention at work: a week after this day, its samples are past retention.samples (7 days).
+  clock += settings.retention.samplesMs;
+  const removed = await retention();
+  const freedBytes = (await pageCount("freelist_count")) * (await pageCount("page_size"));
+  const afterRetentionBytes = await databaseBytes();
   await dataSource.destroy();
 
   const report: EngineDayReport = {
@@ -162,7 +206,8 @@ try {
     rssByCycle,
     incidentsOpened,
     incidentsByKind: Object.fromEntries(incidents.map(({ kind, n }) => [kind, n])),
-    database: { emptyBytes, afterDayBytes, rows, emptyTableBytes, tableBytes },
+    delivered: { messages: messagesSent, characters: charactersSent },
+    database: { emptyBytes, afterDayBytes, rows, emptyTableBytes, tableBytes, retention: { removed: { ...removed }, freedBytes, fileBytes: afterRetentionBytes } },
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } finally {

@@ -8,16 +8,29 @@ import { sleep } from "./lib/numbers.js";
 import { whileRunning } from "./lib/gaia-process.js";
 import type { StartupSubject } from "./startup.js";
 
+/** One process's figures over the window. */
+export interface ProcessFootprint {
+  /** Mean RSS over the second half of the window (RSS swings by tens of MB with each major GC). */
+  rssBytes: number;
+  /** RSS at the end of the window, and the highest reading. */
+  finalRssBytes: number;
+  peakRssBytes: number;
+  cpuSeconds: number;
+  cpuPercentOfCore: number;
+  /** RSS every 5 s from the start of the window. */
+  rssTrend: number[];
+}
+
 export interface FootprintResult {
   windowSeconds: number;
-  gaia: { rssBytes: number; cpuSeconds: number; cpuPercentOfCore: number; rssTrend: number[] };
-  bare: { rssBytes: number; cpuSeconds: number; cpuPercentOfCore: number; rssTrend: number[] };
+  gaia: ProcessFootprint;
+  bare: ProcessFootprint;
   rssRatio: number;
 }
 
 /**
  * Starts the bare bot, then gaia; from the moment gaia polls Telegram, lets both idle for
- * `windowMs` while their RSS is sampled every 5 s, then reads their CPU time and RSS once more.
+ * `windowMs` while their RSS is sampled every 5 s, then reads their CPU time.
  */
 export async function measureFootprint(gaiaSubject: StartupSubject, bareSubject: StartupSubject, windowMs: number): Promise<FootprintResult> {
   const bare = bareSubject.start();
@@ -34,9 +47,17 @@ export async function measureFootprint(gaiaSubject: StartupSubject, bareSubject:
       trend.bare.push(rssBytesOf(bare.pid));
     }
     const seconds = (performance.now() - startedAt) / 1000;
-    const figures = (pid: number, before: number, rssTrend: number[]) => {
+    const figures = (pid: number, before: number, rssTrend: number[]): ProcessFootprint => {
       const cpuSeconds = cpuSecondsOf(pid) - before;
-      return { rssBytes: rssBytesOf(pid), cpuSeconds, cpuPercentOfCore: (cpuSeconds / seconds) * 100, rssTrend };
+      const secondHalf = rssTrend.slice(Math.floor(rssTrend.length / 2));
+      return {
+        rssBytes: secondHalf.reduce((a, b) => a + b, 0) / secondHalf.length,
+        finalRssBytes: rssTrend[rssTrend.length - 1],
+        peakRssBytes: Math.max(...rssTrend),
+        cpuSeconds,
+        cpuPercentOfCore: (cpuSeconds / seconds) * 100,
+        rssTrend,
+      };
     };
     const gaiaFigures = figures(gaia.pid, cpuBefore.gaia, trend.gaia);
     const bareFigures = figures(bare.pid, cpuBefore.bare, trend.bare);

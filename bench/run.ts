@@ -202,7 +202,7 @@ function tableOf(f: Figures): { rows: TableRow[]; notes: string[] } {
 
   if (f.footprint) {
     const { gaia, bare, rssRatio, windowSeconds } = f.footprint;
-    rows.push({ figure: `Memory (RSS) after ${Math.round(windowSeconds)} s, ${SERVICES} services`, gaia: mb(gaia.rssBytes), baseline: `${mb(bare.rssBytes)} bare grammY bot`, compared: times(rssRatio), target: "≤ 1.50×", verdict: verdict(rssRatio <= 1.5) });
+    rows.push({ figure: `Memory (RSS) ${Math.round(windowSeconds / 2)}–${Math.round(windowSeconds)} s after start, ${SERVICES} services`, gaia: mb(gaia.rssBytes), baseline: `${mb(bare.rssBytes)} bare grammY bot`, compared: times(rssRatio), target: "≤ 1.50×", verdict: verdict(rssRatio <= 1.5) });
   }
   if (f.engineDay) {
     const g = f.engineDay.memory;
@@ -266,7 +266,7 @@ function methodNotes(f: Figures): string[] {
   const notes: string[] = [];
   if (f.footprint || f.startup) {
     notes.push(
-      `Memory, idle CPU and start-up: the real \`gaia start\` (compiled) and a bare grammY bot (bench/bare-grammy-bot.ts: one command, long polling) each poll their own instance of the fake Telegram of the e2e tests (like Telegram, it serves one poller per token). The ${SERVICES} services match ${SERVICES} real \`sleep\` processes started under names of their own. RSS is VmRSS; CPU is utime+stime from /proc/<pid>/stat over the window that starts when gaia first polls. Start-up is the median of ${STARTUP_REPS} alternated starts from spawn to the first long poll waiting at the fake.`,
+      `Memory, idle CPU and start-up: the real \`gaia start\` (compiled) and a bare grammY bot (bench/bare-grammy-bot.ts: one command, long polling) each poll their own instance of the fake Telegram of the e2e tests (like Telegram, it serves one poller per token). The ${SERVICES} services match ${SERVICES} real \`sleep\` processes started under names of their own. RSS is VmRSS, the mean of the readings every 5 s over the second half of the minute (a single reading swings by tens of MB with each major GC; results.json has them all); CPU is utime+stime from /proc/<pid>/stat over the window that starts when gaia first polls. Start-up is the median of ${STARTUP_REPS} alternated starts from spawn to the first long poll waiting at the fake.`,
     );
   }
   if (f.probeCost) {
@@ -283,7 +283,7 @@ function methodNotes(f: Figures): string[] {
   if (f.engineDay) {
     const e = f.engineDay;
     notes.push(
-      `Memory growth and gaia.db: a worker process drives the real engine (MonitorEngine: probe → rules → incidents, audit, outbox, rules' state and samples in gaia.db) over ${SERVICES} real processes with a clock advanced ${e.database.probeEveryMs / 1000} s per cycle, as fast as it runs: ${e.cycles} cycles = one simulated day, with one service killed and restarted every ${e.flapEveryCycles} cycles (incidents, alerts). RSS is read after a forced GC over the day's last ${e.memory.cycles} cycles (${e.memory.fromCycle} → ${e.cycles}): during the first ~2,000 cycles it climbs while bounded caches fill (SQLite's 2 MB page cache as gaia.db grows, V8's compiled code), then stays flat; "with warm-up" is the same figure from cycle ${e.memory.earlyFromCycle}. Host CPU in this loop is taken over ≥ 1 s of real time without the loop's own CPU (a few-ms cycle against /proc/stat's 10 ms ticks reads 0, 50 or 100%). The database is measured after a WAL checkpoint; ${e.database.retentionNote}`,
+      `Memory growth and gaia.db: a worker process drives the real engine (MonitorEngine: probe → rules → incidents, audit, outbox, rules' state and samples in gaia.db) over ${SERVICES} real processes with a clock advanced ${e.database.probeEveryMs / 1000} s per cycle, as fast as it runs: ${e.cycles} cycles = one simulated day, with one service killed and restarted every ${e.flapEveryCycles} cycles (incidents, alerts). RSS is read after a forced GC over the day's last ${e.memory.cycles} cycles (${e.memory.fromCycle} → ${e.cycles}): during the first ~2,000 cycles it climbs while bounded caches fill (SQLite's 2 MB page cache as gaia.db grows, V8's compiled code), then stays flat; "with warm-up" is the same figure from cycle ${e.memory.earlyFromCycle}. Host CPU in this loop is taken over ≥ 1 s of real time without the loop's own CPU (a few-ms cycle against /proc/stat's 10 ms ticks reads 0, 50 or 100%). Delivery renders every alert with the real renderer and a sender that accepts it. The database is measured after a WAL checkpoint; ${e.database.retentionNote}`,
     );
   }
   if (f.killToAlert) {
