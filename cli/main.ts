@@ -7,6 +7,7 @@ import { healthRoutes } from "../api/health-routes.js";
 import { startApiServer, type ApiRoutes } from "../api/server.js";
 import { createBot, installFeatures, isUnauthorized, registerCommands } from "../bot/bot.js";
 import { helpCommand } from "../bot/commands/help.js";
+import { rotateCommand } from "../bot/commands/rotate.js";
 import type { GaiaContext } from "../bot/context.js";
 import { TelegramHealth } from "../bot/telegram-health.js";
 import { ConfigError } from "../config/config-error.js";
@@ -82,7 +83,11 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     bot.api.config.use(telegramHealth.transformer());
     const core: CoreServices = { config, logger: log, dataSource, audit, state, scheduler, api: bot.api, telegramHealth, metrics: new Registry(), now };
     const features = wireFeatures(core);
-    installFeatures(bot, [helpCommand(), ...features.flatMap((f) => f.botFeatures ?? [])]);
+    installFeatures(bot, [
+      helpCommand(),
+      rotateCommand({ githubConfigured: Boolean(config.settings.github) }),
+      ...features.flatMap((f) => f.botFeatures ?? []),
+    ]);
     teardown.push(async () => {
       for (const feature of [...features].reverse()) await feature.stop?.();
     });

@@ -130,8 +130,10 @@ describe("gaia start, check and migrate as a newcomer meets them", () => {
     const gaia = track(startGaia(["start", "--console"], { home: home.home, stdin: "pipe" }));
     await gaia.waitForOutput("gaia> ");
     expect(gaia.output()).toContain("console mode");
-    gaia.child.stdin!.write("/help\n/nonsense\n");
+    gaia.child.stdin!.write("/help\n/nonsense\n/rotate\n/cancel\n");
     await gaia.waitForOutput("I don't know /nonsense. Send /help for the list of commands.");
+    await gaia.waitForOutput("Token rotation is off: gaia.yml has no github: section.");
+    await gaia.waitForOutput("Nothing to cancel.");
     expect(gaia.output()).toContain("/status — Host, services, tasks, incidents and approvals at a glance");
     gaia.child.stdin!.end(); // closing the console stops the monitor
     expect(await gaia.exited).toBe(0);
