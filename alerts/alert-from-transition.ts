@@ -85,7 +85,8 @@ function detailLines(transition: Transition, context: AlertContext): string[] {
 
 function actionsFor(transition: Transition, service: ServiceConfig | undefined): NonNullable<AlertPayload["actions"]> {
   if (transition.change === "resolved") return [];
-  const actions: NonNullable<AlertPayload["actions"]> = ["ack", "mute"];
+  // The host has no mute of its own (only `/mute all` silences it): one tap must not mute everything.
+  const actions: NonNullable<AlertPayload["actions"]> = transition.subject.kind === "host" ? ["ack"] : ["ack", "mute"];
   if (transition.condition === "down" && service?.restart) actions.push("restart");
   return actions;
 }

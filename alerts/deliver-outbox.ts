@@ -128,19 +128,16 @@ export class OutboxDelivery {
 
   /** Sends one planned message; true when the run must stop (backing off or rate limited). */
   private async attempt(planned: PlannedMessage, rows: OutboxMessage[], result: DeliveryRunResult): Promise<boolean> {
-    const repo = this.options.dataSource.getRepository(OutboxMessage);
     result.sent++;
     try {
       const { messageId } = await this.options.send(planned.message, AbortSignal.timeout(this.options.attemptTimeoutMs ?? 20_000));
-      const at = this.options.now();
-      await this.options.dataSource.transaction(async (manager) => {
-        for (const row of rows) {
-          await manager.getRepository(OutboxMessage).update(
-            { id: row.id },
-            { status: "delivered", deliveredAt: at, telegramMessageId: messageId, attempts: row.attempts + 1, lastError: null },
-          );
-        }
-      });
+      // One statement, so the rows of a message are marked together or not at all.
+      await this.options.dataSource
+        .createQueryBuilder()
+        .update(OutboxMessage)
+        .set({ status: "delivered", deliveredAt: this.options.now(), telegramMessageId: messageId, lastError: null, attempts: () => "attempts + 1" })
+        .whereInIds(rows.map((row) => row.id))
+        .execute();
       for (const row of rows) this.alone.delete(row.id);
       this.options.logger.info({ rows: rows.map((r) => r.id), messageId, delayed: planned.message.delayedSince !== undefined }, "delivered alerts");
       this.consecutiveFailures = 0;
@@ -183,10 +180,12 @@ export class OutboxDelivery {
   }
 
   private async postpone(rows: OutboxMessage[], until: Date, reason: string): Promise<void> {
-    const repo = this.options.dataSource.getRepository(OutboxMessage);
-    for (const row of rows) {
-      await repo.update({ id: row.id }, { attempts: row.attempts + 1, dueAt: until, lastError: reason.slice(0, 500) });
-    }
+    await this.options.dataSource
+      .createQueryBuilder()
+      .update(OutboxMessage)
+      .set({ dueAt: until, lastError: reason.slice(0, 500), attempts: () => "attempts + 1" })
+      .whereInIds(rows.map((row) => row.id))
+      .execute();
   }
 
   private async drop(row: OutboxMessage, description: string): Promise<void> {

@@ -118,7 +118,7 @@ export class IncidentRecorder {
           acknowledgedAt: null,
           acknowledgedBy: null,
           muted: transition.muted,
-          figures: { ...transition.figures },
+          figures: { ...transition.figures, ...(send ? { announced: true } : {}) },
         }),
       );
     } else {
@@ -143,10 +143,11 @@ export class IncidentRecorder {
         incident.status = "resolved";
         incident.resolvedAt = at;
         // A recovery is news only to those who heard of the problem: an incident opened while
-        // muted ends as silently as it began; one that was announced is closed in the chat too.
-        send = !transition.suppressed && !incident.muted;
+        // muted ends as silently as it began, unless a reminder spoke of it once the mute ended;
+        // one that was announced is closed in the chat too, muted or not.
+        send = !transition.suppressed && (!incident.muted || incident.figures?.announced === true);
       }
-      incident.figures = { ...(incident.figures ?? {}), last: { ...transition.figures } };
+      incident.figures = { ...(incident.figures ?? {}), last: { ...transition.figures }, ...(send && transition.change === "reminder" ? { announced: true } : {}) };
       await repo.save(incident);
     }
 

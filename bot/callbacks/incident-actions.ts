@@ -63,9 +63,10 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
 
     if (action === "mute") {
       if (incident.status !== "open") return void (await answer(INCIDENT_ANSWERS.resolved));
-      const now = deps.now();
       // The host has no mute of its own: only "all" silences it, and one button must not do that.
-      const subject = incident.subjectKind === "host" ? "all" : incident.subjectName;
+      if (incident.subjectKind === "host") return void (await answer(INCIDENT_ANSWERS.hostMute));
+      const subject = incident.subjectName;
+      const now = deps.now();
       const mute = await deps.mutes.mute(subject, new Date(now.getTime() + DEFAULT_MUTE_MS), actor);
       await answer(INCIDENT_ANSWERS.muted(subject, hhmm(mute.until)));
       await editKeyboard(ctx, deps.logger, (keyboard) => removeButton(keyboard, incidentCallback("mute", id)));

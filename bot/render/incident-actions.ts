@@ -10,6 +10,7 @@ export const INCIDENT_ANSWERS = {
   unknown: "This incident is no longer known.",
   muted: (subject: string, until: string) => `Muted ${subject} until ${until}. /unmute ${subject} ends it early.`,
   noRestart: "This service has no restart command in gaia.yml.",
+  hostMute: "The host is muted only with /mute all.",
   confirmRestart: (subject: string) => `Tap “Confirm restart” within a minute to restart ${subject}.`,
   confirmExpired: "That confirmation expired; tap Restart again.",
   restarting: (subject: string) => `Restarting ${subject}…`,

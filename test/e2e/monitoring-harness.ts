@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import Database from "better-sqlite3";
 import { FakeTelegram, type SentMessage } from "../fakes/telegram.js";
 import { freePort, startGaia, type GaiaProcess } from "../helpers/gaia-process.js";
 import { makeTempHome } from "../helpers/temp-home.js";
@@ -40,6 +41,8 @@ export interface MonitoringHarness {
   killService(marker: string): Promise<void>;
   /** Messages the bot sent whose plain text matches. */
   sent(pattern: RegExp): SentMessage[];
+  /** Rows of a read-only query on gaia.db, as another process would read it. */
+  query<T>(sql: string): T[];
   /** The value of a /metrics line, e.g. `gaia_service_up{service="agent"}`. */
   metric(line: string): Promise<number | undefined>;
   /** gaia's output (without debug lines) and what the fake saw, for a failing test's report. */
@@ -106,6 +109,14 @@ export async function monitoringHarness(yaml: (ctx: { home: string }) => string)
     sent(pattern) {
       return tg.messages(ADMIN).filter((m) => pattern.test(m.plainText));
     },
+    query<T>(sql: string) {
+      const db = new Database(join(home, "gaia.db"), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare(sql).all() as T[];
+      } finally {
+        db.close();
+      }
+    },
     async metric(line) {
       const response = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
       if (!response?.ok) return undefined;
@@ -129,6 +140,21 @@ export async function monitoringHarness(yaml: (ctx: { home: string }) => string)
 /** The shell command that starts the watched process of `marker` in the background (for `restart:`). */
 export function serviceRestartCommand(home: string, marker: string): string {
   return `${process.execPath} ${join(home, "service.cjs")} ${join(home, `${marker}.pid`)} '' ${marker} > /dev/null 2>&1 &`;
+}
+
+/**
+ * The buttons a message offers for `subject`, labelled as on a single alert ("Ack", "Mute 1h",
+ * "Restart"): a grouped message names the subject in each label ("Mute agent 1h"), and may carry
+ * another subject's buttons too (say, the host's, on a CI machine that is busy itself).
+ */
+export function alertButtons(message: SentMessage, subject: string): { label: string; data: string }[] {
+  const single = new Set(["Ack", "Mute 1h", "Restart"]);
+  return message.buttons.flatMap((button) => {
+    const words = button.text.split(" ");
+    if (single.has(button.text)) return [{ label: button.text, data: button.callbackData! }];
+    if (words.includes(subject)) return [{ label: words.filter((w) => w !== subject).join(" "), data: button.callbackData! }];
+    return [];
+  });
 }
 
 /** Polls `check` every 100 ms until it returns true or `timeoutMs` passes. */

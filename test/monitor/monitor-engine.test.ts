@@ -155,6 +155,21 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
     expect(kinds).toEqual(["alerts.muted", "service.down", "alerts.unmuted", "service.down.resolved"]);
   });
 
+  it("reminds of a muted incident that outlives its mute, and then also tells its recovery", async () => {
+    const { monitor, mutes } = engine(settings({ alerts: { remindMs: 60_000 } }));
+    await mutes.mute("agent", new Date(clock.now().getTime() + 200_000), "telegram:1");
+    await cycles(monitor, 1);
+    world.agent = false;
+    await cycles(monitor, 2);
+    await cycles(monitor, 8); // two reminder periods inside the mute: nothing sent
+    expect(await alerts()).toEqual([]);
+    await cycles(monitor, 4); // the mute has ended: the next reminder speaks
+    expect((await alerts()).map((a) => a.change)).toEqual(["reminder"]);
+    world.agent = true;
+    await cycles(monitor, 1);
+    expect((await alerts()).map((a) => a.change)).toEqual(["reminder", "resolved"]);
+  });
+
   it("stops reminders once an admin acknowledges, and answers stale acknowledgements politely", async () => {
     const { monitor } = engine(settings({ alerts: { remindMs: 60_000 } }));
     await cycles(monitor, 1);
@@ -203,6 +218,8 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
     await cycles(monitor, 2);
     const [cpu] = await alerts();
     expect(cpu).toMatchObject({ subjectKind: "host", condition: "cpu", figures: { value: 97, threshold: 90, unit: "%" } });
+    // One tap must not mute everything: the host's alerts offer Ack only.
+    expect(cpu.actions).toEqual(["ack"]);
     expect(cpu.details).toEqual([
       "Top processes by CPU:",
       "1. ffmpeg -i movie.mkv (pid 11): 150% of one core",
