@@ -2,6 +2,9 @@ import { GrammyError, type Api } from "grammy";
 import { DeliveryRateLimited, DeliveryRefused, type AlertSender } from "../alerts/deliver-outbox.js";
 import { renderDelivery } from "./render/alert.js";
 
+/** The longest retry_after the bot's auto-retry sleeps out by itself (its `maxDelaySeconds`). */
+const AUTO_RETRY_MAX_DELAY_MS = 60_000;
+
 /**
  * The outbox's sender: renders a planned message with `bot/render/alert.ts` and sends it through
  * the Bot API, translating Telegram's answers into what delivery understands: 429 → wait
@@ -24,6 +27,11 @@ export function createAlertSender(api: Api, now: () => Date = () => new Date()):
       );
       return { messageId: sent.message_id };
     } catch (error) {
+      // The bot's auto-retry (bot/bot.ts) sleeps out a 429's retry_after (up to 60 s) inside the
+      // call; when the attempt's deadline ends that sleep, Telegram is still owed the rest of it.
+      if (signal.aborted && error instanceof Error && /waiting between retries/.test(error.message)) {
+        throw new DeliveryRateLimited(AUTO_RETRY_MAX_DELAY_MS, "Too Many Requests: retry_after outlasted the attempt's deadline");
+      }
       if (error instanceof GrammyError) {
         if (error.error_code === 429) {
           throw new DeliveryRateLimited(Math.max(1, error.parameters?.retry_after ?? 5) * 1000, error.description);
