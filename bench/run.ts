@@ -17,6 +17,7 @@ import { startFakeTelegram } from "./lib/fake-telegram.js";
 import { gaiaCommands, makeGaiaHome, startGaia, startNodeProcess, whileRunning } from "./lib/gaia-process.js";
 import { round, sleep } from "./lib/numbers.js";
 import { startWatchedProcesses } from "./lib/watched-processes.js";
+import { measureModuleCost, type ModuleCostResult } from "./module-cost.js";
 import { measureProbeCost, type ProbeCostRow } from "./probe-cost.js";
 import { type Machine, markdownSection, markdownTable, mb, type TableRow, times, updateReadme, writeAtomically } from "./report.js";
 import { measureStartup, type StartupResult, type StartupSubject } from "./startup.js";
@@ -44,6 +45,8 @@ interface Figures {
   killToAlert?: KillToAlertResult;
   approveToExit?: ApproveToExitResult;
   launcher?: LauncherResult;
+  /** Not a figure: what each package gaia loads costs, to explain memory and start-up. */
+  moduleCost?: ModuleCostResult;
   /** Figures that could not be measured, and why. */
   skipped: Record<string, string>;
 }
@@ -91,6 +94,11 @@ async function main(argv: string[]): Promise<number> {
       await Promise.all([gaiaTelegram.fake.stop(), bareTelegram.fake.stop(), watched.stop()]);
       home.remove();
     }
+  }
+
+  if (wanted("modules")) {
+    log("what each package gaia loads costs (3 fresh processes)...");
+    figures.moduleCost = await measureModuleCost(3);
   }
 
   if (wanted("engine")) {
@@ -161,6 +169,10 @@ async function main(argv: string[]): Promise<number> {
   const inReadme = updateReadme(README, section);
   log(`\nwrote bench/results.json and bench/results.md${inReadme ? " and the README's Benchmarks section" : " (the README has no bench markers: not updated)"}; ${Math.round(runSeconds)} s in all`);
   return 0;
+}
+
+function signedMb(bytes: number): string {
+  return `${bytes >= 0 ? "+" : "−"}${(Math.abs(bytes) / 1e6).toFixed(1)} MB`;
 }
 
 /** The gaia.yml services of the watched processes: each matched by its process name. */
@@ -267,6 +279,16 @@ function methodNotes(f: Figures): string[] {
   if (f.footprint || f.startup) {
     notes.push(
       `Memory, idle CPU and start-up: the real \`gaia start\` (compiled) and a bare grammY bot (bench/bare-grammy-bot.ts: one command, long polling) each poll their own instance of the fake Telegram of the e2e tests (like Telegram, it serves one poller per token). The ${SERVICES} services match ${SERVICES} real \`sleep\` processes started under names of their own. RSS is VmRSS, the mean of the readings every 5 s over the second half of the minute (a single reading swings by tens of MB with each major GC; results.json has them all); CPU is utime+stime from /proc/<pid>/stat over the window that starts when gaia first polls. Start-up is the median of ${STARTUP_REPS} alternated starts from spawn to the first long poll waiting at the fake.`,
+    );
+  }
+  if (f.moduleCost) {
+    const m = f.moduleCost;
+    const top = m.costs.filter((c) => c.importMs >= 20 || c.addedRssBytes >= 1e6).sort((a, b) => b.importMs - a.importMs);
+    notes.push(
+      `Where memory and start-up go (each npm package \`gaia start\` loads, imported one after the other into a fresh node, grammY first; median of 3): ` +
+        `node alone ${mb(m.nodeRssBytes)} RSS, with grammY ${mb(m.grammyRssBytes)}, with everything ${mb(m.allRssBytes)} after ${m.allImportMs.toFixed(0)} ms of imports; ` +
+        top.map((c) => `${c.module} ${c.importMs.toFixed(0)} ms, ${signedMb(c.addedRssBytes)} RSS (${signedMb(c.addedHeapBytes)} heap)`).join("; ") +
+        ". RSS per package is noisy (allocator pages come and go); the V8 heap in use is steadier.",
     );
   }
   if (f.probeCost) {
