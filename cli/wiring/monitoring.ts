@@ -100,7 +100,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     ],
     routes: [metricsRoutes(core.metrics)],
     schedule(jobs) {
-      jobs.every(MONITORING_JOBS.probe, settings.probe.everyMs, probeJob({ engine, logger }));
+      jobs.every(MONITORING_JOBS.probe, settings.probe.everyMs, probeJob({ engine, logger, metrics: counters }));
       jobs.every(MONITORING_JOBS.deliver, DELIVER_EVERY_MS, deliverJob({ delivery, logger }));
       jobs.every(MONITORING_JOBS.heartbeat, settings.heartbeat.everyMs, async () => {
         await previousRun;

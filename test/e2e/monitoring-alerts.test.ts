@@ -77,6 +77,11 @@ describe("monitoring: services going down and coming back, thresholds, buttons",
     const stale = h.tg.pressButton({ chatId: ADMIN, messageId: down.messageId, fromId: ADMIN, data: muteData });
     expect((await h.tg.waitForCallbackAnswer(stale)).text).toBe("This incident is already resolved.");
 
+    // Counted for Prometheus too.
+    expect(await h.metric('gaia_alerts_total{subject_kind="service",condition="down",change="opened"}')).toBe(2);
+    expect(await h.metric('gaia_alerts_total{subject_kind="service",condition="down",change="resolved"}')).toBe(1);
+    expect(await h.metric('gaia_alert_deliveries_total{outcome="delivered"}')).toBeGreaterThanOrEqual(4);
+
     // One alert per change, and Telegram refused nothing.
     expect(h.sent(/agent is down/)).toHaveLength(1);
     expect(h.sent(/agent is back up/)).toHaveLength(1);
