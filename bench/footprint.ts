@@ -5,7 +5,7 @@
  */
 import { cpuSecondsOf, rssBytesOf } from "./lib/proc-stats.js";
 import { sleep } from "./lib/numbers.js";
-import { whileRunning } from "./lib/gaia-process.js";
+import { type GaiaHome, servicesUp, whileRunning } from "./lib/gaia-process.js";
 import type { StartupSubject } from "./startup.js";
 
 /** One process's figures over the window. */
@@ -26,13 +26,15 @@ export interface FootprintResult {
   gaia: ProcessFootprint;
   bare: ProcessFootprint;
   rssRatio: number;
+  /** Services the monitor saw up at the end of the window, by its own status API. */
+  servicesUp: { up: number; configured: number };
 }
 
 /**
  * Starts the bare bot, then gaia; from the moment gaia polls Telegram, lets both idle for
  * `windowMs` while their RSS is sampled every 5 s, then reads their CPU time.
  */
-export async function measureFootprint(gaiaSubject: StartupSubject, bareSubject: StartupSubject, windowMs: number): Promise<FootprintResult> {
+export async function measureFootprint(gaiaSubject: StartupSubject, bareSubject: StartupSubject, home: GaiaHome, windowMs: number): Promise<FootprintResult> {
   const bare = bareSubject.start();
   const gaia = gaiaSubject.start();
   try {
@@ -61,7 +63,13 @@ export async function measureFootprint(gaiaSubject: StartupSubject, bareSubject:
     };
     const gaiaFigures = figures(gaia.pid, cpuBefore.gaia, trend.gaia);
     const bareFigures = figures(bare.pid, cpuBefore.bare, trend.bare);
-    return { windowSeconds: seconds, gaia: gaiaFigures, bare: bareFigures, rssRatio: gaiaFigures.rssBytes / bareFigures.rssBytes };
+    return {
+      windowSeconds: seconds,
+      gaia: gaiaFigures,
+      bare: bareFigures,
+      rssRatio: gaiaFigures.rssBytes / bareFigures.rssBytes,
+      servicesUp: await servicesUp(home),
+    };
   } finally {
     await Promise.all([gaia.stop(), bare.stop()]);
   }

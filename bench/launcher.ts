@@ -5,6 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { GAIA_BIN, gaiaEnvironment } from "./lib/gaia-process.js";
 import { median } from "./lib/numbers.js";
 
@@ -15,6 +17,8 @@ export interface LauncherResult {
   gaiaRunMs: number;
   /** gaia run − node -e 0: what gaia adds to any Node program. */
   overheadOverNodeMs: number;
+  /** Run reports left in .tmp/spool/ (0: every run reached the running monitor). */
+  spooledReports: number;
 }
 
 /** Times `runs` runs of each command, interleaved, from spawn to exit; medians. */
@@ -37,5 +41,7 @@ export async function measureLauncher(home: string, task: string, runs: number):
     }
   }
   const result = { runs, trueMs: median(times.true), nodeMs: median(times.node), gaiaRunMs: median(times.gaiaRun) };
-  return { ...result, overheadOverNodeMs: result.gaiaRunMs - result.nodeMs };
+  const spool = join(home, ".tmp", "spool");
+  const spooledReports = existsSync(spool) ? readdirSync(spool).length : 0;
+  return { ...result, overheadOverNodeMs: result.gaiaRunMs - result.nodeMs, spooledReports };
 }

@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
       }
       if (wanted("footprint")) {
         log(`memory and idle CPU (${FOOTPRINT_WINDOW_MS / 1000} s side by side, ${SERVICES} services, default schedule)...`);
-        figures.footprint = await measureFootprint(gaia, bare, FOOTPRINT_WINDOW_MS);
+        figures.footprint = await measureFootprint(gaia, bare, home, FOOTPRINT_WINDOW_MS);
         log(`  gaia ${mb(figures.footprint.gaia.rssBytes)}, bare bot ${mb(figures.footprint.bare.rssBytes)}; gaia CPU ${figures.footprint.gaia.cpuPercentOfCore.toFixed(2)}% of a core`);
       }
     } finally {
@@ -213,8 +213,9 @@ function tableOf(f: Figures): { rows: TableRow[]; notes: string[] } {
   const verdict = (ok: boolean): "pass" | "miss" => (ok ? "pass" : "miss");
 
   if (f.footprint) {
-    const { gaia, bare, rssRatio, windowSeconds } = f.footprint;
-    rows.push({ figure: `Memory (RSS) ${Math.round(windowSeconds / 2)}–${Math.round(windowSeconds)} s after start, ${SERVICES} services`, gaia: mb(gaia.rssBytes), baseline: `${mb(bare.rssBytes)} bare grammY bot`, compared: times(rssRatio), target: "≤ 1.50×", verdict: verdict(rssRatio <= 1.5) });
+    const { gaia, bare, rssRatio, windowSeconds, servicesUp } = f.footprint;
+    if (servicesUp.up !== SERVICES) notes.push(`Warning: at the end of the memory and idle CPU run, gaia saw ${servicesUp.up} of its ${servicesUp.configured} services up.`);
+    rows.push({ figure: `Memory (RSS) ${Math.round(windowSeconds / 2)}–${Math.round(windowSeconds)} s after start, ${servicesUp.up}/${SERVICES} services up`, gaia: mb(gaia.rssBytes), baseline: `${mb(bare.rssBytes)} bare grammY bot`, compared: times(rssRatio), target: "≤ 1.50×", verdict: verdict(rssRatio <= 1.5) });
   }
   if (f.engineDay) {
     const g = f.engineDay.memory;
@@ -264,6 +265,7 @@ function tableOf(f: Figures): { rows: TableRow[]; notes: string[] } {
   }
   if (f.launcher) {
     const l = f.launcher;
+    if (l.spooledReports > 0) notes.push(`Warning: ${l.spooledReports} run reports of the launcher runs were spooled instead of reaching the running monitor.`);
     rows.push({ figure: `Launcher: \`gaia run TASK -- true\`, monitor running`, gaia: `${l.gaiaRunMs.toFixed(0)} ms`, baseline: `${l.nodeMs.toFixed(0)} ms node -e 0; ${l.trueMs.toFixed(1)} ms true`, compared: `+${l.overheadOverNodeMs.toFixed(0)} ms over node`, target: "(none)", verdict: "n/a" });
   }
   for (const [figure, why] of Object.entries(f.skipped)) {

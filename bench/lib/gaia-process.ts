@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -168,4 +168,17 @@ export function whileRunning<T>(running: BenchProcess, promise: Promise<T>, what
   });
   exitedFirst.catch(() => undefined); // reported through the race when it comes first
   return Promise.race([promise, exitedFirst]);
+}
+
+/**
+ * How many configured services the running monitor sees up, from its local API (`GET /v1/status`
+ * with the token gaia made in .private/api-token): proof that a figure was taken while gaia was
+ * really watching them.
+ */
+export async function servicesUp(home: GaiaHome): Promise<{ up: number; configured: number }> {
+  const token = readFileSync(join(home.home, ".private", "api-token"), "utf8").trim();
+  const response = await fetch(`http://127.0.0.1:${home.apiPort}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`GET /v1/status answered ${response.status}`);
+  const status = (await response.json()) as { services: { state: string }[] };
+  return { up: status.services.filter((s) => s.state === "up").length, configured: status.services.length };
 }
