@@ -1,3 +1,7 @@
+import type { DataSource } from "typeorm";
+import type { TelegramHealth } from "../bot/telegram-health.js";
+import type { StateStore } from "../entities/state-store.js";
+import { LAST_HEARTBEAT_KEY } from "../jobs/heartbeat.js";
 import type { ApiRoutes } from "./server.js";
 
 export interface HealthReport {
@@ -15,4 +19,27 @@ export function healthRoutes(check: () => Promise<HealthReport>): ApiRoutes {
       return reply.status(report.ok ? 200 : 503).send(report);
     });
   };
+}
+
+/**
+ * What `/healthz` reports. Unhealthy: gaia.db fails, Telegram is unreachable, or the heartbeat
+ * is older than two periods (the job loop is stuck even though the HTTP server still answers).
+ */
+export async function checkHealth(deps: {
+  dataSource: DataSource;
+  state: StateStore;
+  telegram: Pick<TelegramHealth, "state">;
+  heartbeatEveryMs: number;
+  now: () => Date;
+}): Promise<HealthReport> {
+  let db: HealthReport["db"] = "ok";
+  let lastHeartbeat: string | null = null;
+  try {
+    lastHeartbeat = (await deps.state.get<string>(LAST_HEARTBEAT_KEY)) ?? null;
+    await deps.dataSource.query("SELECT 1");
+  } catch {
+    db = "error";
+  }
+  const beatFresh = lastHeartbeat !== null && deps.now().getTime() - Date.parse(lastHeartbeat) <= 2 * deps.heartbeatEveryMs;
+  return { ok: db === "ok" && deps.telegram.state !== "down" && beatFresh, lastHeartbeat, telegram: deps.telegram.state, db };
 }

@@ -1,9 +1,8 @@
 import type { Bot } from "grammy";
 import { Registry } from "prom-client";
-import type { DataSource } from "typeorm";
 import type { FastifyInstance } from "fastify";
 import { ensureApiToken } from "../api/api-token.js";
-import { healthRoutes } from "../api/health-routes.js";
+import { checkHealth, healthRoutes } from "../api/health-routes.js";
 import { startApiServer, type ApiRoutes } from "../api/server.js";
 import { createBot, installFeatures, isUnauthorized, registerCommands } from "../bot/bot.js";
 import { helpCommand } from "../bot/commands/help.js";
@@ -15,7 +14,6 @@ import type { Config } from "../config/types.js";
 import { AuditTrail } from "../entities/audit-trail.js";
 import { openDatabase } from "../entities/data-source.js";
 import { StateStore } from "../entities/state-store.js";
-import { LAST_HEARTBEAT_KEY } from "../jobs/heartbeat.js";
 import { Scheduler } from "../jobs/scheduler.js";
 import { ConsoleChat, CONSOLE_BOT_INFO } from "./console-chat.js";
 import type { CliIo } from "./io.js";
@@ -105,7 +103,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     }
 
     // Local API
-    const routes: ApiRoutes[] = [healthRoutes(() => healthOf(dataSource, state, telegramHealth)), ...features.flatMap((f) => f.routes ?? [])];
+    const routes: ApiRoutes[] = [healthRoutes(() => checkHealth({ dataSource, state, telegram: telegramHealth, heartbeatEveryMs: config.settings.heartbeat.everyMs, now })), ...features.flatMap((f) => f.routes ?? [])];
     const api: FastifyInstance = await startApiServer({
       host: config.settings.api.host,
       port: config.settings.api.port,
@@ -188,17 +186,6 @@ function startConsole(bot: Bot<GaiaContext>, io: CliIo, config: Config, onClose:
   return chat;
 }
 
-async function healthOf(dataSource: DataSource, state: StateStore, telegram: TelegramHealth) {
-  let db: "ok" | "error" = "ok";
-  let lastHeartbeat: string | null = null;
-  try {
-    lastHeartbeat = (await state.get<string>(LAST_HEARTBEAT_KEY)) ?? null;
-    await dataSource.query("SELECT 1");
-  } catch {
-    db = "error";
-  }
-  return { ok: db === "ok" && telegram.state !== "down", lastHeartbeat, telegram: telegram.state, db };
-}
 
 async function runTeardown(steps: (() => Promise<void> | void)[], logger?: Logger): Promise<void> {
   for (const step of steps.reverse()) {

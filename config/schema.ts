@@ -11,7 +11,7 @@ import { parseDuration, parseSize } from "./durations.js";
 
 const NAME = /^[a-z0-9_-]{1,32}$/;
 
-const duration = (what: string) =>
+const duration = () =>
   z.union([z.string(), z.number()]).transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) {
@@ -24,8 +24,8 @@ const duration = (what: string) =>
     return ms;
   });
 
-const positiveDuration = (what: string) =>
-  duration(what).refine((ms) => ms >= 1000, { message: "must be at least 1s" });
+const positiveDuration = () =>
+  duration().refine((ms) => ms >= 1000, { message: "must be at least 1s" });
 
 const percent = z
   .number({ error: "must be a number from 1 to 100 (a percentage)" })
@@ -80,9 +80,9 @@ const service = z.strictObject({
 
 const task = z.strictObject({
   name: z.string().regex(NAME, { message: "must be 1-32 characters of a-z 0-9 _ -" }),
-  expect: positiveDuration("expect").optional(),
-  grace: duration("grace").optional(),
-  timeout: positiveDuration("timeout").optional(),
+  expect: positiveDuration().optional(),
+  grace: duration().optional(),
+  timeout: positiveDuration().optional(),
   env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a variable name" })).optional(),
 });
 
@@ -119,11 +119,11 @@ export const gaiaFileSchema = z.strictObject({
   }, { error: "add a telegram section with admins: [YOUR_TELEGRAM_USER_ID]" }),
   heartbeat: z
     .strictObject({
-      every: positiveDuration("every").prefault("1m"),
+      every: positiveDuration().prefault("1m"),
       url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
     })
     .prefault({}),
-  probe: z.strictObject({ every: positiveDuration("every").prefault("15s") }).prefault({}),
+  probe: z.strictObject({ every: positiveDuration().prefault("15s") }).prefault({}),
   host: z
     .strictObject({
       cpu: percent.default(90),
@@ -134,8 +134,8 @@ export const gaiaFileSchema = z.strictObject({
     .prefault({}),
   services: z.array(service).nullish().transform((v) => v ?? []),
   tasks: z.array(task).nullish().transform((v) => v ?? []),
-  alerts: z.strictObject({ remind: duration("remind").prefault("1h") }).prefault({}),
-  approvals: z.strictObject({ timeout: positiveDuration("timeout").prefault("10m") }).prefault({}),
+  alerts: z.strictObject({ remind: duration().prefault("1h") }).prefault({}),
+  approvals: z.strictObject({ timeout: positiveDuration().prefault("10m") }).prefault({}),
   api: z.strictObject({ listen: listen.prefault("127.0.0.1:8787") }).prefault({}),
   github: z
     .strictObject({
@@ -154,7 +154,7 @@ export const gaiaFileSchema = z.strictObject({
     })
     .prefault({}),
   retention: z
-    .strictObject({ events: positiveDuration("events").prefault("90d"), samples: positiveDuration("samples").prefault("7d") })
+    .strictObject({ events: positiveDuration().prefault("90d"), samples: positiveDuration().prefault("7d") })
     .prefault({}),
 });
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeTelegram, type SentMessage } from "../fakes/telegram.js";
-import { freePort, runGaia, startGaia, type GaiaProcess } from "../helpers/gaia-process.js";
+import { freePort, runGaia, startGaia } from "../helpers/gaia-process.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 
 const TOKEN = "123456789:AAFakeFakeFakeFakeFakeFakeFakeFake123";

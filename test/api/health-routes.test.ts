@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { checkHealth } from "../../api/health-routes.js";
+import { openDatabase } from "../../entities/data-source.js";
+import { StateStore } from "../../entities/state-store.js";
+import { LAST_HEARTBEAT_KEY } from "../../jobs/heartbeat.js";
+import { makeTempHome } from "../helpers/temp-home.js";
+
+describe("/healthz", () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it("is healthy with a fresh heartbeat, and unhealthy once the beat is two periods old or Telegram is down", async () => {
+    const home = makeTempHome();
+    cleanups.push(() => home.cleanup());
+    const { dataSource } = await openDatabase(join(home.home, "gaia.db"));
+    cleanups.push(() => dataSource.destroy());
+    const state = new StateStore(dataSource);
+    const every = 60_000;
+    const beat = new Date("2026-11-25T10:00:00Z");
+    const at = (ms: number) => () => new Date(beat.getTime() + ms);
+
+    expect(await checkHealth({ dataSource, state, telegram: { state: "up" }, heartbeatEveryMs: every, now: at(0) })).toMatchObject({ ok: false, lastHeartbeat: null });
+    await state.set(LAST_HEARTBEAT_KEY, beat.toISOString());
+    expect(await checkHealth({ dataSource, state, telegram: { state: "up" }, heartbeatEveryMs: every, now: at(90_000) })).toEqual({
+      ok: true,
+      lastHeartbeat: beat.toISOString(),
+      telegram: "up",
+      db: "ok",
+    });
+    expect(await checkHealth({ dataSource, state, telegram: { state: "off" }, heartbeatEveryMs: every, now: at(0) })).toMatchObject({ ok: true });
+    expect(await checkHealth({ dataSource, state, telegram: { state: "up" }, heartbeatEveryMs: every, now: at(120_001) })).toMatchObject({ ok: false });
+    expect(await checkHealth({ dataSource, state, telegram: { state: "down" }, heartbeatEveryMs: every, now: at(0) })).toMatchObject({ ok: false, telegram: "down" });
+  });
+});
