@@ -97,7 +97,13 @@ async function checkGithub(config: Config): Promise<CheckLine> {
   if (!token) return { ok: false, text: "github: identity pat needs GITHUB_TOKEN in .private/.env" };
   try {
     const { Octokit } = await import("@octokit/rest");
-    const octokit = new Octokit({ auth: token.reveal(), baseUrl: config.env.githubApiUrl, request: { signal: AbortSignal.timeout(10_000) } });
+    const octokit = new Octokit({
+      auth: token.reveal(),
+      baseUrl: config.env.githubApiUrl,
+      request: { signal: AbortSignal.timeout(10_000) },
+      // The report below says what failed; Octokit's own request log would repeat it on stderr.
+      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
     const { data } = await octokit.rest.users.getAuthenticated();
     return { ok: true, text: `github: GITHUB_TOKEN (${token.fingerprint}) belongs to ${data.login}` };
   } catch (error) {

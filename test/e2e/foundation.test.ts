@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { FakeGitHub } from "../fakes/github.js";
 import { FakeTelegram } from "../fakes/telegram.js";
 import { freePort, runGaia, startGaia, type GaiaProcess } from "../helpers/gaia-process.js";
 import { makeTempHome } from "../helpers/temp-home.js";
@@ -152,5 +153,25 @@ describe("gaia start, check and migrate as a newcomer meets them", () => {
 
     const migrate = await runGaia(["migrate"], { home: home.home });
     expect(migrate).toMatchObject({ code: 0, stdout: "gaia.db is up to date.\n" });
+  });
+
+  it("check asks Telegram and GitHub who the tokens belong to, and fails clearly for a revoked GitHub token", async () => {
+    const { home, tg } = await homeWithFakeTelegram("github:\n  identity: pat\n");
+    const goodToken = "ghp_" + "G".repeat(36); // built at run time: fake, and invisible to the secret scanner
+    const github = await FakeGitHub.start({ [goodToken]: "gaia-machine" });
+    cleanups.push(() => github.stop());
+    const env = (token: string) => ({ GITHUB_TOKEN: token, GITHUB_API_URL: github.apiUrl });
+
+    const good = await runGaia(["check"], { home: home.home, env: env(goodToken) });
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain("✓ telegram: token belongs to @");
+    expect(good.stdout).toMatch(/✓ github: GITHUB_TOKEN \(ghp_…GGGG \(sha256:[0-9a-f]{8}\)\) belongs to gaia-machine/);
+    expect(good.stdout).not.toContain(goodToken);
+
+    const revoked = await runGaia(["check"], { home: home.home, env: env("ghp_" + "R".repeat(36)) });
+    expect(revoked.code).toBe(1);
+    expect(revoked.stdout).toContain("was refused (401); it may be expired or revoked");
+    expect(revoked.stderr).toBe("");
+    expect(tg.rejections).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import type { ServiceConfig } from "../../config/types.js";
 import { RestartInProgress, ServiceRestarter } from "../../monitor/service-restarter.js";
 import { tempDatabase } from "../helpers/temp-database.js";
 import { makeTempHome } from "../helpers/temp-home.js";
+import { FAKE_GITHUB_TOKEN } from "../helpers/fake-tokens.js";
 
 const service = (restart: string): ServiceConfig => ({ name: "agent", match: { kind: "process", process: "agent" }, restart });
 
@@ -30,7 +31,7 @@ describe("the Restart button's command", () => {
 
   it("runs the command in the home folder and reports its exit code and the end of its output, secrets redacted, audited", async () => {
     const { restarter, events, home } = await makeRestarter();
-    const result = await restarter.restart(service("pwd; echo 'token ghp_abcdefghijklmnopqrstuvwxyz0123456789'; echo hunter2-secret-value >&2; exit 0"), "telegram:7");
+    const result = await restarter.restart(service(`pwd; echo 'token ${FAKE_GITHUB_TOKEN}'; echo hunter2-secret-value >&2; exit 0`), "telegram:7");
     expect(result).toMatchObject({ service: "agent", exitCode: 0, timedOut: false });
     expect(result.outputTail).toBe(`${home}\ntoken [REDACTED]\n[REDACTED]`);
     const failed = await restarter.restart(service("echo nope; exit 3"), "telegram:7");

@@ -5,6 +5,7 @@ import { ConfigError } from "../../config/config-error.js";
 import { loadConfig } from "../../config/load-config.js";
 import { LAUNCHER_SETTINGS_FILE, loadLauncherConfig } from "../../tasks/launcher-config.js";
 import { makeTempHome } from "../helpers/temp-home.js";
+import { FAKE_GITHUB_TOKEN } from "../helpers/fake-tokens.js";
 
 const YAML = "telegram:\n  admins: [7]\ntasks:\n  - name: backup\n    expect: 1d\n    env: [GITHUB_TOKEN]\n";
 
@@ -20,13 +21,13 @@ describe("the launcher's config", () => {
   it("is the Config that gaia start would load, environment included", async () => {
     const h = home();
     h.writeConfig(YAML);
-    h.writeEnv({ GITHUB_TOKEN: "ghp_abcdefghijklmnopqrstuvwxyz0123456789" });
+    h.writeEnv({ GITHUB_TOKEN: FAKE_GITHUB_TOKEN });
     const processEnv = { GAIA_HOME: h.home };
     const launcher = await loadLauncherConfig({ processEnv, cwd: "/" });
     const full = loadConfig({ processEnv, cwd: "/" });
     expect(launcher.settings).toEqual(full.settings);
     expect(launcher.paths).toEqual(full.paths);
-    expect(launcher.env.dotenv.GITHUB_TOKEN.reveal()).toBe("ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+    expect(launcher.env.dotenv.GITHUB_TOKEN.reveal()).toBe(FAKE_GITHUB_TOKEN);
     expect(Object.isFrozen(launcher)).toBe(true);
   });
 
