@@ -63,13 +63,23 @@ async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const figures: Figures = { skipped: {} };
   const commands = await gaiaCommands();
+  // A figure that fails is reported and the others still run; nothing is written then.
+  const failures: string[] = [];
+  const attempt = async (what: string, measure: () => Promise<void>) => {
+    try {
+      await measure();
+    } catch (error) {
+      failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      log(`  FAILED: ${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  };
 
   if (wanted("probe")) {
     log("probe cost (1, 20, 100, 500 watched processes)...");
-    figures.probeCost = await measureProbeCost(`c${runId}`, log);
+    await attempt("probe cost", async () => void (figures.probeCost = await measureProbeCost(`c${runId}`, log)));
   }
 
-  if (wanted("startup") || wanted("footprint")) {
+  if (wanted("startup") || wanted("footprint")) await attempt("start-up and footprint", async () => {
     const watched = await startWatchedProcesses(SERVICES, `f${runId}`);
     const gaiaTelegram = await startFakeTelegram();
     const bareTelegram = await startFakeTelegram();
@@ -82,31 +92,35 @@ async function main(argv: string[]): Promise<number> {
     try {
       if (wanted("startup")) {
         log(`start-up (${STARTUP_REPS} starts of each, alternated)...`);
-        figures.startup = await measureStartup(gaia, bare, STARTUP_REPS);
-        log(`  gaia ${figures.startup.gaiaMedianMs.toFixed(0)} ms, bare bot ${figures.startup.bareMedianMs.toFixed(0)} ms`);
+        await attempt("start-up", async () => {
+          figures.startup = await measureStartup(gaia, bare, STARTUP_REPS);
+          log(`  gaia ${figures.startup.gaiaMedianMs.toFixed(0)} ms, bare bot ${figures.startup.bareMedianMs.toFixed(0)} ms`);
+        });
       }
       if (wanted("footprint")) {
         log(`memory and idle CPU (${FOOTPRINT_WINDOW_MS / 1000} s side by side, ${SERVICES} services, default schedule)...`);
-        figures.footprint = await measureFootprint(gaia, bare, home, FOOTPRINT_WINDOW_MS);
-        log(`  gaia ${mb(figures.footprint.gaia.rssBytes)}, bare bot ${mb(figures.footprint.bare.rssBytes)}; gaia CPU ${figures.footprint.gaia.cpuPercentOfCore.toFixed(2)}% of a core`);
+        await attempt("memory and idle CPU", async () => {
+          figures.footprint = await measureFootprint(gaia, bare, home, FOOTPRINT_WINDOW_MS);
+          log(`  gaia ${mb(figures.footprint.gaia.rssBytes)}, bare bot ${mb(figures.footprint.bare.rssBytes)}; gaia CPU ${figures.footprint.gaia.cpuPercentOfCore.toFixed(2)}% of a core`);
+        });
       }
     } finally {
       await Promise.all([gaiaTelegram.fake.stop(), bareTelegram.fake.stop(), watched.stop()]);
       home.remove();
     }
-  }
+  });
 
   if (wanted("modules")) {
     log("what each package gaia loads costs (3 fresh processes)...");
-    figures.moduleCost = await measureModuleCost(3);
+    await attempt("module cost", async () => void (figures.moduleCost = await measureModuleCost(3)));
   }
 
   if (wanted("engine")) {
     log("a simulated day of the monitoring engine (memory growth, gaia.db growth)...");
-    figures.engineDay = await measureEngineDay({ services: SERVICES, prefix: `e${runId}`, log });
+    await attempt("simulated day", async () => void (figures.engineDay = await measureEngineDay({ services: SERVICES, prefix: `e${runId}`, log })));
   }
 
-  if (wanted("latency") || wanted("approve") || wanted("launcher")) {
+  if (wanted("latency") || wanted("approve") || wanted("launcher")) await attempt("latency, approvals and launcher", async () => {
     const watched = await startWatchedProcesses(SERVICES, `l${runId}`);
     const telegram = await startFakeTelegram();
     const home = await makeGaiaHome(
@@ -120,30 +134,39 @@ async function main(argv: string[]): Promise<number> {
       await whileRunning(gaia, sleep(2 * parseSeconds(LATENCY_PROBE_EVERY) * 1000 + 500), "gaia warming up");
       if (wanted("latency")) {
         log(`kill → alert (${KILLS} kills, probe.every ${LATENCY_PROBE_EVERY})...`);
-        figures.killToAlert = await measureKillToAlert({
-          gaia,
-          fake: telegram.fake,
-          watched,
-          probeEveryMs: parseSeconds(LATENCY_PROBE_EVERY) * 1000,
-          sustain: 2, // the default of host.sustain, which the home leaves unset
-          kills: KILLS,
+        await attempt("kill → alert", async () => {
+          const result = await measureKillToAlert({
+            gaia,
+            fake: telegram.fake,
+            watched,
+            probeEveryMs: parseSeconds(LATENCY_PROBE_EVERY) * 1000,
+            sustain: 2, // the default of host.sustain, which the home leaves unset
+            kills: KILLS,
+          });
+          figures.killToAlert = result;
+          log(`  ${result.latenciesMs.map((ms) => `${(ms / 1000).toFixed(2)} s`).join(", ")} (bound ${result.boundMs / 1000} s)`);
         });
-        log(`  ${figures.killToAlert.latenciesMs.map((ms) => `${(ms / 1000).toFixed(2)} s`).join(", ")} (bound ${figures.killToAlert.boundMs / 1000} s)`);
       }
       if (wanted("approve")) {
         if (!commands.has("approve")) figures.skipped.approveToExit = "`gaia approve` has not landed yet";
         else {
           log(`Approve → gaia approve exits (${APPROVALS} requests)...`);
-          figures.approveToExit = await measureApproveToExit({ gaia, fake: telegram.fake, home: home.home, requests: APPROVALS });
-          log(`  ${figures.approveToExit.latenciesMs.map((ms) => `${ms} ms`).join(", ")}`);
+          await attempt("Approve → exit", async () => {
+            const result = await measureApproveToExit({ gaia, fake: telegram.fake, home: home.home, requests: APPROVALS });
+            figures.approveToExit = result;
+            log(`  ${result.latenciesMs.map((ms) => `${ms} ms`).join(", ")}`);
+          });
         }
       }
       if (wanted("launcher")) {
         if (!commands.has("run")) figures.skipped.launcher = "`gaia run` has not landed yet";
         else {
           log(`launcher overhead (${LAUNCHER_RUNS} runs of each)...`);
-          figures.launcher = await measureLauncher(home.home, BENCH_TASK, LAUNCHER_RUNS);
-          log(`  gaia run ${figures.launcher.gaiaRunMs.toFixed(0)} ms, node -e 0 ${figures.launcher.nodeMs.toFixed(0)} ms, true ${figures.launcher.trueMs.toFixed(1)} ms`);
+          await attempt("launcher", async () => {
+            const result = await measureLauncher(home.home, BENCH_TASK, LAUNCHER_RUNS);
+            figures.launcher = result;
+            log(`  gaia run ${result.gaiaRunMs.toFixed(0)} ms, node -e 0 ${result.nodeMs.toFixed(0)} ms, true ${result.trueMs.toFixed(1)} ms`);
+          });
         }
       }
     } finally {
@@ -151,7 +174,7 @@ async function main(argv: string[]): Promise<number> {
       await Promise.all([telegram.fake.stop(), watched.stop()]);
       home.remove();
     }
-  }
+  });
 
   const runSeconds = (performance.now() - started) / 1000;
   const machine = describeMachine();
@@ -159,6 +182,10 @@ async function main(argv: string[]): Promise<number> {
   const table = markdownTable(rows);
   process.stdout.write(`\nGaia Monitor benchmark, ${machine.date} — ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}\n\n${table}\n\n`);
   for (const note of notes) process.stdout.write(`- ${note}\n`);
+  if (failures.length > 0) {
+    log(`\n${failures.length} figure(s) failed, so nothing was written:\n${failures.map((f) => `- ${f}`).join("\n")}`);
+    return 1;
+  }
   if (only) {
     log("\n(--only: nothing written)");
     return 0;
