@@ -125,7 +125,7 @@ function countProcesses(): number {
  * probe (or a library such as pidusage or find-process) would have to call. ESM imports of
  * built-ins are live bindings, refreshed by syncBuiltinESMExports(), so the wrappers see them all.
  */
-async function countScansAndSpawns(
+export async function countScansAndSpawns(
   probe: Probe,
   cycles: number,
 ): Promise<Pick<ProbeCostRow, "scansPerCycle" | "spawnsPerCycle" | "probeStats">> {

@@ -257,6 +257,10 @@ function tableOf(f: Figures): { rows: TableRow[]; notes: string[] } {
   }
   if (f.probeCost) {
     for (const row of f.probeCost) {
+      if (row.scansPerCycle !== row.probeStats.scans || row.spawnsPerCycle !== row.probeStats.spawns) {
+        notes.push(`Warning: at ${row.watched} watched, the counts around the probe (${row.scansPerCycle} scans, ${row.spawnsPerCycle} spawns) differ from its own counters (${row.probeStats.scans}, ${row.probeStats.spawns}).`);
+      }
+      if (!row.allMatched) notes.push(`Warning: at ${row.watched} watched, some services did not match exactly their one process.`);
       const countsOk = row.scansPerCycle === 1 && row.spawnsPerCycle === 0;
       const ratioTarget = row.watched === SERVICES;
       rows.push({
