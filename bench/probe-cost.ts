@@ -25,6 +25,7 @@ export interface ProbeCostRow {
   rawCpuUs: number;
   /** CPU time of a raw scan of the whole table (readdir /proc + every stat file), µs. */
   rawScanCpuUs: number;
+  /** Probe CPU / raw CPU, the median of the batch-by-batch ratios. */
   ratio: number;
   /** Counted around the probe: readdir("/proc") calls and child processes, per cycle. */
   scansPerCycle: number;
@@ -47,9 +48,11 @@ export async function measureProbeCost(prefix: string, log: (line: string) => vo
       const pids = [...processes.pids.values()];
       const snapshot = await probe.sample(); // the first sample has no previous table: warm-up
       const allMatched = snapshot.services.every((s) => s.up && s.processCount === 1);
-      const probeCost = await timeBatches(() => probe.sample());
-      const rawCost = await timeBatches(async () => readStatFiles(pids));
-      const rawScanCost = await timeBatches(async () => scanProcRaw());
+      const [probeCost, rawCost, rawScanCost] = await timeInterleaved([
+        () => probe.sample(),
+        async () => readStatFiles(pids),
+        async () => scanProcRaw(),
+      ]);
       const counts = await countScansAndSpawns(probe, 10);
       const row: ProbeCostRow = {
         watched,
@@ -58,7 +61,7 @@ export async function measureProbeCost(prefix: string, log: (line: string) => vo
         probeWallUs: probeCost.wallUs,
         rawCpuUs: rawCost.cpuUs,
         rawScanCpuUs: rawScanCost.cpuUs,
-        ratio: probeCost.cpuUs / rawCost.cpuUs,
+        ratio: median(probeCost.perBatchCpuUs.map((cpu, batch) => cpu / rawCost.perBatchCpuUs[batch])),
         ...counts,
         allMatched,
       };
@@ -73,28 +76,42 @@ export async function measureProbeCost(prefix: string, log: (line: string) => vo
 
 /** Wall time of each batch: long enough for the kernel's CPU accounting to be precise. */
 const BATCH_MS = 150;
-const BATCHES = 5;
+const BATCHES = 7;
+
+interface BatchCost {
+  /** Median per-call CPU and wall time over the batches, µs. */
+  cpuUs: number;
+  wallUs: number;
+  /** Per-call CPU time of each batch, µs, in batch order. */
+  perBatchCpuUs: number[];
+}
 
 /**
- * Runs `work` in batches of ~BATCH_MS (sized from a short warm-up); the median per-call CPU and
- * wall time over the batches, in µs.
+ * Times several kinds of work in batches of ~BATCH_MS each (sized from a short warm-up),
+ * interleaved: batch 1 of each, then batch 2 of each... so that a noisy moment of the machine
+ * weighs on all of them alike, and a ratio taken batch by batch compares like with like.
  */
-async function timeBatches(work: () => Promise<unknown>): Promise<{ cpuUs: number; wallUs: number }> {
-  const warmUpStart = performance.now();
-  for (let i = 0; i < 5; i++) await work();
-  const perCallMs = (performance.now() - warmUpStart) / 5;
-  const calls = Math.min(5000, Math.max(10, Math.ceil(BATCH_MS / perCallMs)));
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const cpuBefore = process.cpuUsage();
-    const wallBefore = performance.now();
-    for (let i = 0; i < calls; i++) await work();
-    const used = process.cpuUsage(cpuBefore);
-    wall.push(((performance.now() - wallBefore) * 1000) / calls);
-    cpu.push((used.user + used.system) / calls);
+async function timeInterleaved(works: (() => Promise<unknown>)[]): Promise<BatchCost[]> {
+  const calls: number[] = [];
+  for (const work of works) {
+    const warmUpStart = performance.now();
+    for (let i = 0; i < 5; i++) await work();
+    const perCallMs = (performance.now() - warmUpStart) / 5;
+    calls.push(Math.min(5000, Math.max(10, Math.ceil(BATCH_MS / perCallMs))));
   }
-  return { cpuUs: median(cpu), wallUs: median(wall) };
+  const cpu: number[][] = works.map(() => []);
+  const wall: number[][] = works.map(() => []);
+  for (let b = 0; b < BATCHES; b++) {
+    for (const [w, work] of works.entries()) {
+      const cpuBefore = process.cpuUsage();
+      const wallBefore = performance.now();
+      for (let i = 0; i < calls[w]; i++) await work();
+      const used = process.cpuUsage(cpuBefore);
+      wall[w].push(((performance.now() - wallBefore) * 1000) / calls[w]);
+      cpu[w].push((used.user + used.system) / calls[w]);
+    }
+  }
+  return works.map((_, w) => ({ cpuUs: median(cpu[w]), wallUs: median(wall[w]), perBatchCpuUs: cpu[w] }));
 }
 
 /** The raw floor: one read of each watched process's stat file, nothing parsed. */

@@ -367,7 +367,7 @@ function methodNotes(f: Figures): string[] {
   }
   if (f.probeCost) {
     notes.push(
-      "Probe cycle: monitor/probe.ts in-process, CPU time (user+system) per cycle, median of 5 batches of ~150 ms; each watched process is its own service, matched by name. The baseline reads only the watched processes' /proc/<pid>/stat files (readFileSync, no parsing); scans (listings of /proc) and spawns are counted by wrapping node:fs and node:child_process around 10 cycles.",
+      "Probe cycle: monitor/probe.ts in-process, CPU time (user+system) per cycle, median of 7 batches of ~150 ms, interleaved with the baselines' batches (the ratio is the median of the batch-by-batch ratios); each watched process is its own service, matched by name. The baseline reads only the watched processes' /proc/<pid>/stat files (readFileSync, no parsing); scans (listings of /proc) and spawns are counted by wrapping node:fs and node:child_process around 10 cycles.",
     );
     const twenty = f.probeCost.find((row) => row.watched === SERVICES);
     if (twenty) {
