@@ -43,6 +43,8 @@ export interface EngineDayOptions {
   cycles?: number;
   /** Cycles after which RSS is read (after a forced GC), besides one every 1/12 of the day. */
   checkpoints: number[];
+  /** gaia.yml settings on top of the services (none: gaia's defaults), for experiments. */
+  settings?: Record<string, unknown>;
   /** Every this many cycles, the last service is killed, and restarted `downCycles` later. */
   flapEveryCycles: number;
   downCycles: number;
@@ -54,10 +56,12 @@ export interface EngineDayReport {
   cycles: number;
   wallSeconds: number;
   /** RSS after a forced GC, by cycle. */
-  rssByCycle: { cycle: number; rssBytes: number; heapUsedBytes: number }[];
+  rssByCycle: { cycle: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number }[];
   incidentsOpened: number;
   /** Incidents by subject kind and condition, e.g. `service:down`. */
   incidentsByKind: Record<string, number>;
+  /** The most SQLite's page cache may hold (PRAGMA cache_size of gaia's connection). */
+  sqliteCacheBytes: number;
   /** What delivery handed to the (accepting) sender over the day. */
   delivered: { messages: number; characters: number };
   database: {
@@ -88,7 +92,7 @@ const home = mkdtempSync(join(tmpdir(), "gaia-bench-engine-"));
 const watched = await startWatchedProcesses(options.services, options.prefix);
 try {
   // gaia.yml with the services: every other setting is gaia's default (probe.every, sustain, retention).
-  const yaml = { telegram: { admins: [424242] }, services: watched.names.map((name) => ({ name, match: { process: name } })) };
+  const yaml = { telegram: { admins: [424242] }, ...options.settings, services: watched.names.map((name) => ({ name, match: { process: name } })) };
   writeFileSync(join(home, "gaia.yml"), stringify(yaml));
   const config = loadConfig({ processEnv: { GAIA_HOME: home }, cwd: home });
   const settings = config.settings;
@@ -115,6 +119,10 @@ try {
     )) as { owner: string; bytes: number }[];
     return Object.fromEntries(pages.map(({ owner, bytes }) => [owner, bytes]));
   };
+  // SQLite's page cache grows with gaia.db up to this size: part of the RSS growth to expect.
+  const [{ cache_size: cacheSize }] = (await dataSource.query("PRAGMA cache_size")) as { cache_size: number }[];
+  const [{ page_size: pageSize }] = (await dataSource.query("PRAGMA page_size")) as { page_size: number }[];
+  const sqliteCacheBytes = cacheSize < 0 ? -cacheSize * 1024 : cacheSize * pageSize;
   const emptyBytes = await databaseBytes();
   const emptyTableBytes = await tableBytesNow();
 
@@ -174,7 +182,8 @@ try {
     if (checkpoints.has(cycle)) {
       gc();
       gc();
-      rssByCycle.push({ cycle, rssBytes: rssBytesOf(process.pid), heapUsedBytes: process.memoryUsage().heapUsed });
+      const memory = process.memoryUsage();
+      rssByCycle.push({ cycle, rssBytes: rssBytesOf(process.pid), heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external });
     }
     clock += probeEveryMs;
   }
@@ -206,6 +215,7 @@ try {
     rssByCycle,
     incidentsOpened,
     incidentsByKind: Object.fromEntries(incidents.map(({ kind, n }) => [kind, n])),
+    sqliteCacheBytes,
     delivered: { messages: messagesSent, characters: charactersSent },
     database: { emptyBytes, afterDayBytes, rows, emptyTableBytes, tableBytes, retention: { removed: { ...removed }, freedBytes, fileBytes: afterRetentionBytes } },
   };

@@ -26,6 +26,8 @@ export interface EngineDayResult {
     /** The same growth measured from early in the day, warm-up included. */
     earlyFromCycle: number;
     earlyGrowth: number;
+    /** The most SQLite's page cache may hold; it fills as gaia.db grows. */
+    sqliteCacheBytes: number;
     heapBeforeBytes: number;
     heapAfterBytes: number;
     rssByCycle: EngineDayReport["rssByCycle"];
@@ -52,9 +54,9 @@ const CYCLES_PER_DAY = 5760;
 /** The issue's figure: growth over 3,600 probe cycles. */
 const GROWTH_CYCLES = 3600;
 /**
- * Measured over the day's last 3,600 cycles: in the first ~2,000, RSS climbs while bounded
- * caches fill (SQLite's page cache, 2 MB by default, as gaia.db grows; V8's compiled code) and
- * then stays flat. A leak would show in the second part too; warm-up would not.
+ * Measured over the day's last 3,600 cycles: in the first ~2,000, RSS climbs quickly while V8
+ * compiles and its heap settles. What still grows after that is mostly SQLite's page cache,
+ * filling as gaia.db grows (bounded by PRAGMA cache_size); a leak would grow on top of it.
  */
 const GROWTH_FROM = CYCLES_PER_DAY - GROWTH_CYCLES;
 /** Where the warm-up-included figure starts (after the first few hundred cycles' JIT). */
@@ -112,6 +114,7 @@ export async function measureEngineDay(input: { services: number; prefix: string
       growth: (after.rssBytes - before.rssBytes) / before.rssBytes,
       earlyFromCycle: EARLY_FROM,
       earlyGrowth: (earlyAfter.rssBytes - earlyBefore.rssBytes) / earlyBefore.rssBytes,
+      sqliteCacheBytes: report.sqliteCacheBytes,
       heapBeforeBytes: before.heapUsedBytes,
       heapAfterBytes: after.heapUsedBytes,
       rssByCycle: report.rssByCycle,
