@@ -40,6 +40,9 @@ export async function startWatchedProcesses(count: number, prefix: string): Prom
   const children = new Map<string, ChildProcess>();
   const pids = new Map<string, number>();
   async function launch(name: string): Promise<void> {
+    const running = children.get(name);
+    // A second process under the same name would be orphaned here and skew every later figure.
+    if (running && running.exitCode === null && running.signalCode === null) throw new Error(`${name} is still running`);
     const child = spawn(join(dir, name), ["100000"], { stdio: "ignore" });
     children.set(name, child);
     await once(child, "spawn");
