@@ -10,7 +10,6 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY api ./api
 COPY alerts ./alerts
 COPY approvals ./approvals
-COPY bench ./bench
 COPY bot ./bot
 COPY cli ./cli
 COPY config ./config
