@@ -4,7 +4,7 @@
  * is stored or nothing is, so a crash can neither lose an alert nor announce one twice after a
  * restart (the restored state already knows what was announced).
  */
-import { In, type DataSource, type EntityManager } from "typeorm";
+import { In, type DataSource, type EntityManager, type Repository } from "typeorm";
 import type { AlertPayload } from "../alerts/alert.js";
 import { alertFromTransition } from "../alerts/alert-from-transition.js";
 import type { Outbox } from "../alerts/outbox.js";
@@ -106,38 +106,13 @@ export class IncidentRecorder {
     let send = !transition.muted && !transition.suppressed;
 
     if (transition.change === "opened") {
-      incident = await repo.save(
-        repo.create({
-          key: transition.key,
-          subjectKind: transition.subject.kind,
-          subjectName: transition.subject.name,
-          condition: transition.condition,
-          status: "open",
-          openedAt: at,
-          resolvedAt: null,
-          acknowledgedAt: null,
-          acknowledgedBy: null,
-          muted: transition.muted,
-          figures: { ...transition.figures, ...(send ? { announced: true } : {}) },
-        }),
-      );
+      incident = await repo.save(openIncidentRow(repo, transition, at, transition.muted, { ...transition.figures, ...(send ? { announced: true } : {}) }));
     } else {
       incident = await repo.findOne({ where: { key: transition.key, status: "open" }, order: { id: "DESC" } });
       if (!incident) {
         // The rules hold an incident gaia.db does not (a database restored from an older copy):
         // make the row now so the alert and /history still point at something real.
-        incident = await repo.save(
-          repo.create({
-            key: transition.key,
-            subjectKind: transition.subject.kind,
-            subjectName: transition.subject.name,
-            condition: transition.condition,
-            status: "open",
-            openedAt: new Date(transition.openedAt),
-            muted: false,
-            figures: { ...transition.figures },
-          }),
-        );
+        incident = await repo.save(openIncidentRow(repo, transition, new Date(transition.openedAt), false, { ...transition.figures }));
       }
       if (transition.change === "resolved") {
         incident.status = "resolved";
@@ -198,4 +173,27 @@ function auditMessage(transition: Transition): string {
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+/** A new open incident row for a transition's condition. */
+function openIncidentRow(
+  repo: Repository<Incident>,
+  transition: Transition,
+  openedAt: Date,
+  muted: boolean,
+  figures: Record<string, unknown>,
+): Incident {
+  return repo.create({
+    key: transition.key,
+    subjectKind: transition.subject.kind,
+    subjectName: transition.subject.name,
+    condition: transition.condition,
+    status: "open",
+    openedAt,
+    resolvedAt: null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    muted,
+    figures,
+  });
 }

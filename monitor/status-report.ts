@@ -7,20 +7,10 @@
  * changes when something it shows changed, so a Refresh that finds nothing new can say so.
  */
 import type { GaiaConfig } from "../config/types.js";
-import type { Snapshot } from "./snapshot.js";
+import type { HostFigures, Snapshot } from "./snapshot.js";
 
-/** The host as the latest probe saw it, with the last hour for sparklines. */
-export interface HostStatus {
-  /** % of all cores. */
-  cpuPercent: number;
-  memoryPercent: number;
-  memoryUsedBytes: number;
-  memoryTotalBytes: number;
-  diskPercent: number;
-  diskUsedBytes: number;
-  diskTotalBytes: number;
-  load: [number, number, number];
-  uptimeSeconds: number;
+/** The host as the latest probe saw it (as JSON: times are ISO strings), with the last hour for sparklines. */
+export interface HostStatus extends Omit<HostFigures, "bootTime"> {
   bootTime: string;
   thresholds: { cpu: number; memory: number; disk: number };
   /** Averages of the samples of the hour before the probe, oldest first; null where none was kept. */
