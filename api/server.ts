@@ -31,7 +31,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Fastify
   const expected = digest(options.token.reveal());
 
   app.addHook("onRequest", async (request) => {
-    if (!request.url.startsWith("/v1/")) return;
+    // The matched route decides too: the router decodes the path, so /%761/status reaches /v1/status.
+    if (!request.url.startsWith("/v1/") && !request.routeOptions.url?.startsWith("/v1/")) return;
     const header = request.headers.authorization ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match || !timingSafeEqual(digest(match[1].trim()), expected)) {
