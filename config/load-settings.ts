@@ -43,7 +43,8 @@ export function parseSettings(text: string, home: string, label = "gaia.yml"): G
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError([`${label}:1 the file must be a mapping of sections (telegram:, services:, ...); see gaia.example.yml`]);
   }
-  const result = gaiaFileSchema.safeParse(raw);
+  // reportInput: zod 4 leaves the value out of an issue otherwise, and every wrong type would read "is required".
+  const result = gaiaFileSchema.safeParse(raw, { reportInput: true });
   const problems: string[] = [];
   const where = (path: readonly PropertyKey[]) => `${label}:${lineOf(doc, lineCounter, path)} ${formatPath(path)}`;
   if (!result.success) {

@@ -96,6 +96,8 @@ describe("gaia.yml", () => {
     ["a bad cron", "telegram: { admins: [1] }\nrotation:\n  schedule: every monday\n", 'gaia.yml:3 rotation.schedule: is not a cron expression; e.g. "0 9 1 * *" (09:00 on the 1st)'],
     ["a bad listen address", "telegram: { admins: [1] }\napi: { listen: localhost }\n", 'gaia.yml:2 api.listen: "localhost" is not HOST:PORT; write it like 127.0.0.1:8787'],
     ["a missing admins list", "probe: { every: 5s }\n", "gaia.yml:1 telegram: is required: add a telegram section with admins: [YOUR_TELEGRAM_USER_ID]"],
+    ["an admin id given as text (wrong type, not missing)", 'telegram: { admins: ["alice"] }\n', "gaia.yml:1 telegram.admins[0]: must be a numeric Telegram id, e.g. 123456789"],
+    ["a percentage given as text (wrong type, not missing)", 'telegram: { admins: [1] }\nhost: { disk: "lots" }\n', "gaia.yml:2 host.disk: must be a number from 1 to 100 (a percentage)"],
     ["a memory that is neither", "telegram: { admins: [1] }\nservices:\n  - name: a\n    match: { port: 1 }\n    memory: lots\n", 'gaia.yml:5 services[0].memory: "lots" is not a memory limit; give a percentage from 1 to 100 or a size such as 512MB'],
     ["a YAML syntax error", "telegram:\n  admins: [1\n", "gaia.yml:3 Flow sequence in block collection must be sufficiently indented and end with a ] (fix the YAML syntax there)"],
     ["args without process", "telegram: { admins: [1] }\nservices:\n  - name: a\n    match: { port: 1, args: x }\n", "gaia.yml:4 services[0].match.args: args only refines process; add process: NAME"],
