@@ -3,6 +3,7 @@ import type { HistoryPage } from "../../monitor/history-timeline.js";
 import type { GaiaContext } from "../context.js";
 import { html } from "../render/html.js";
 import { renderHistory } from "../render/history.js";
+import { truncatePlain } from "../render/paginate.js";
 
 /** What /history reads: a page of the timeline, and whether a subject is configured. */
 export interface HistoryDeps {
@@ -18,7 +19,7 @@ export function historyCommand(deps: HistoryDeps): Composer<GaiaContext> {
   composer.command("history", async (ctx) => {
     const argument = ctx.match.trim().toLowerCase();
     if (argument !== "" && !SUBJECT.test(argument)) {
-      await ctx.reply(html`"${argument}" is not a service or task name. Send /history, or /history SERVICE.`, { parse_mode: "HTML" });
+      await ctx.reply(html`"${truncatePlain(argument, 64)}" is not a service or task name. Send /history, or /history SERVICE.`, { parse_mode: "HTML" });
       return;
     }
     const subject = argument === "" ? null : argument;

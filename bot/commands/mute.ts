@@ -3,6 +3,7 @@ import type { MuteList } from "../../alerts/mute-list.js";
 import { didYouMean } from "../../config/did-you-mean.js";
 import { formatDuration, parseDuration } from "../../config/durations.js";
 import type { GaiaContext } from "../context.js";
+import { truncatePlain } from "../render/paginate.js";
 import { renderMuted, renderMuteList, renderMuteProblem, renderUnmuted } from "../render/mute.js";
 
 /** The default and the longest mute. */
@@ -32,7 +33,7 @@ export function muteCommands(deps: MuteCommandDeps): Composer<GaiaContext> {
     if (rest.length > 0) return void (await reply(ctx, renderMuteProblem(`Too many words after /mute ${subject.name}.`)));
     const durationMs = durationWord === undefined ? DEFAULT_MUTE_MS : parseDuration(durationWord);
     if (durationMs === undefined || durationMs <= 0) {
-      return void (await reply(ctx, renderMuteProblem(`"${durationWord}" is not a duration; write it like 30m, 2h or 1d.`)));
+      return void (await reply(ctx, renderMuteProblem(`"${truncatePlain(durationWord ?? "", 64)}" is not a duration; write it like 30m, 2h or 1d.`)));
     }
     if (durationMs > MAX_MUTE_MS) {
       return void (await reply(ctx, renderMuteProblem(`At most ${formatDuration(MAX_MUTE_MS)}: a longer silence is better done by removing the service from gaia.yml.`)));
@@ -62,6 +63,8 @@ function checkSubject(word: string, subjects: readonly string[]): { name: string
   const name = word.toLowerCase();
   if (name === "all" || subjects.includes(name)) return { name };
   const suggestion = didYouMean(name, subjects);
-  const known = subjects.length ? `Known: ${subjects.join(", ")}, or all.` : "No services or tasks are configured; use all.";
-  return { problem: `There is no service or task named "${word}".${suggestion ? ` Did you mean ${suggestion}?` : ""} ${known}` };
+  // At most 20 names: a long list would not fit in a message (nor help anyone).
+  const listed = subjects.length > 20 ? `${subjects.slice(0, 20).join(", ")} and ${subjects.length - 20} more` : subjects.join(", ");
+  const known = subjects.length ? `Known: ${listed}, or all.` : "No services or tasks are configured; use all.";
+  return { problem: `There is no service or task named "${truncatePlain(word, 64)}".${suggestion ? ` Did you mean ${suggestion}?` : ""} ${known}` };
 }

@@ -4,6 +4,7 @@ import type { TopView } from "../../monitor/top-sampler.js";
 import type { GaiaContext } from "../context.js";
 import { html } from "../render/html.js";
 import { renderTop } from "../render/top.js";
+import { truncatePlain } from "../render/paginate.js";
 
 /** Processes shown by /top: enough to find the culprit, short enough for a phone screen. */
 export const TOP_PROCESS_COUNT = 10;
@@ -15,7 +16,7 @@ export function topCommand(deps: { view: (order: TopProcessesOrder, count: numbe
     const argument = ctx.match.trim().toLowerCase();
     const order = parseOrder(argument);
     if (!order) {
-      await ctx.reply(html`Sort by cpu or memory, e.g. /top memory (not "${argument}").`, { parse_mode: "HTML" });
+      await ctx.reply(html`Sort by cpu or memory, e.g. /top memory (not "${truncatePlain(argument, 64)}").`, { parse_mode: "HTML" });
       return;
     }
     const message = renderTop(await deps.view(order, TOP_PROCESS_COUNT));

@@ -1,6 +1,7 @@
 import type { ActiveMute } from "../../alerts/mute-list.js";
 import { formatDuration } from "../../config/durations.js";
 import { html, type RenderedMessage } from "./html.js";
+import { fitBlocks } from "./paginate.js";
 
 /** The usage line of /mute and /unmute. */
 const USAGE = "/mute SERVICE|all [DURATION] (default 1h), /unmute SERVICE|all";
@@ -26,7 +27,10 @@ export function renderUnmuted(subject: string, wasMuted: boolean): RenderedMessa
 export function renderMuteList(mutes: readonly ActiveMute[], now: Date): RenderedMessage {
   const lines = mutes.map((m) => html`• ${m.subject === "all" ? "all alerts" : m.subject} until ${clock(m.until, now)} (${formatDuration(m.until.getTime() - now.getTime())} left)`);
   return {
-    text: [mutes.length ? "<b>Muted now</b>" : "Nothing is muted.", ...lines, "", html`Usage: ${USAGE}`].join("\n"),
+    // Many mutes must still fit in one message: the last ones are left out, with a note saying so.
+    text: fitBlocks([mutes.length ? "<b>Muted now</b>" : "Nothing is muted.", ...lines, "", html`Usage: ${USAGE}`], {
+      note: (omitted) => `<i>…and ${omitted} more lines that did not fit.</i>`,
+    }),
   };
 }
 

@@ -80,6 +80,29 @@ describe("/mute and /unmute", () => {
     expect(mutes.active()).toEqual([]);
   });
 
+  it("keeps its answers within Telegram's limits for very long words and for many services muted at once", async () => {
+    const long = "x".repeat(4080);
+    for (const text of [`/mute ${long}`, `/mute agent ${long}`, `/unmute ${long}`]) {
+      const reply = await say(text);
+      expect(reply).toMatch(/"x{63}…"/);
+      expect(reply.length).toBeLessThan(300);
+    }
+    // 200 services with long names: the list of names and the list of mutes are cut, with a note.
+    const subjects = Array.from({ length: 200 }, (_, i) => `service-with-a-long-name-${String(i).padStart(4, "0")}`);
+    bot = new Bot<GaiaContext>("1:test", { botInfo: CONSOLE_BOT_INFO });
+    bot.api.config.use(async (_prev, method, payload) => {
+      if (method === "sendMessage") replies.push(parseTelegramHtml(String((payload as { text: string }).text)).text);
+      return { ok: true, result: { message_id: 1, date: 0, chat: { id: ADMIN, type: "private" }, text: "" } } as never;
+    });
+    bot.use(muteCommands({ mutes, subjects, now: clock.now }));
+    expect(await say("/mute nothing-like-it")).toContain("service-with-a-long-name-0019 and 180 more, or all.");
+    for (const subject of subjects) await mutes.mute(subject, new Date(clock.now().getTime() + 3_600_000), "test");
+    const list = await say("/mute");
+    expect(list.length).toBeLessThanOrEqual(4096);
+    expect(list).toMatch(/^Muted now\n• service-with-a-long-name-0000 until/);
+    expect(list).toMatch(/…and \d+ more lines that did not fit\.$/);
+  });
+
   it("lets mutes end by themselves", async () => {
     await say("/mute agent 10m");
     clock.advance(10 * 60_000);
