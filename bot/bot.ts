@@ -58,6 +58,9 @@ export function installFeatures(bot: Bot<GaiaContext>, features: readonly Compos
   bot.on("message:text", async (ctx) => {
     if (ctx.message.text.startsWith("/")) {
       const command = ctx.message.text.split(/\s/)[0];
+      // `/status@OtherBot` is meant for another bot in the same group: not ours to answer.
+      const addressee = command.split("@")[1];
+      if (addressee !== undefined && addressee.toLowerCase() !== ctx.me.username.toLowerCase()) return;
       await ctx.reply(renderUnknownCommand(command).text, { parse_mode: "HTML" });
     }
   });
