@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { ensureApiToken } from "../api/api-token.js";
 import { checkHealth, healthRoutes } from "../api/health-routes.js";
 import { startApiServer, type ApiRoutes } from "../api/server.js";
-import { createBot, installFeatures, isUnauthorized, registerCommands } from "../bot/bot.js";
+import { createBot, installFeatures, isTransient, isUnauthorized, registerCommands } from "../bot/bot.js";
 import { helpCommand } from "../bot/commands/help.js";
 import { rotateCommand } from "../bot/commands/rotate.js";
 import type { GaiaContext } from "../bot/context.js";
@@ -92,10 +92,19 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     const consoleChat = mode.kind === "console" ? startConsole(bot, mode.io, config, () => stopSignal({ reason: "console closed", exitCode: 0 })) : undefined;
     if (consoleChat) teardown.push(() => consoleChat.close());
     if (mode.kind === "telegram") {
-      await connectTelegram(bot, config);
+      const connected = await connectTelegram(bot, config, log);
       teardown.push(() => bot.stop());
       void bot
-        .start({ allowed_updates: ["message", "callback_query"], onStart: (me) => log.info({ bot: me.username }, "long polling Telegram") })
+        .start({
+          allowed_updates: ["message", "callback_query"],
+          onStart: async (me) => {
+            log.info({ bot: me.username }, "long polling Telegram");
+            if (!connected) {
+              const { admins, chat } = config.settings.telegram;
+              await registerCommands(bot, admins, chat).catch((error: unknown) => log.warn({ err: error }, "could not register the command menu"));
+            }
+          },
+        })
         .catch((error) => {
           log.error({ err: error }, "Telegram polling stopped");
           stopSignal({ reason: "Telegram polling stopped", exitCode: isUnauthorized(error) ? 2 : 1 });
@@ -152,19 +161,28 @@ function wireFeatures(core: CoreServices): FeatureWiring[] {
   ];
 }
 
-async function connectTelegram(bot: Bot<GaiaContext>, config: Config): Promise<void> {
+/**
+ * Asks Telegram who the bot is, once: a refused token stops the start (exit 2). Telegram out of
+ * reach (a home server booting before its internet is up) must not keep the watchdog from
+ * starting, as `bot.init()` would, retrying in silence: gaia starts without it, and polling
+ * keeps trying and registers the command menu when it gets through. Returns whether it is connected.
+ */
+async function connectTelegram(bot: Bot<GaiaContext>, config: Config, log: Logger): Promise<boolean> {
   try {
-    await bot.init();
+    bot.botInfo = await bot.api.getMe();
   } catch (error) {
     if (isUnauthorized(error)) {
       throw new ConfigError([
         ".private/.env TELEGRAM_BOT_TOKEN: Telegram refused this token (401 Unauthorized); copy it again from @BotFather (/mybots → API Token)",
       ]);
     }
-    throw error;
+    if (!isTransient(error)) throw error;
+    log.warn({ err: error, apiRoot: config.env.telegramApiRoot }, "cannot reach Telegram; starting without it and retrying in the background");
+    return false;
   }
   const { admins, chat } = config.settings.telegram;
   await registerCommands(bot, admins, chat);
+  return true;
 }
 
 function startConsole(bot: Bot<GaiaContext>, io: CliIo, config: Config, onClose: () => void): ConsoleChat {

@@ -115,6 +115,23 @@ describe("gaia start, check and migrate as a newcomer meets them", () => {
     expect(await first.stop("SIGINT")).toBe(0);
   });
 
+  it("starts watching and serving its API while Telegram is out of reach, says so, and stops cleanly on SIGTERM", async () => {
+    const home = makeTempHome();
+    cleanups.push(() => home.cleanup());
+    const [port, nothingThere] = [await freePort(), await freePort()];
+    home.writeConfig(`telegram:\n  admins: [${ADMIN}]\napi:\n  listen: 127.0.0.1:${port}\n`);
+    home.writeEnv({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: `http://127.0.0.1:${nothingThere}` });
+    const gaia = track(startGaia(["start"], { home: home.home }));
+    await gaia.waitForOutput('"msg":"gaia started"', 10_000);
+    expect(gaia.output()).toContain("cannot reach Telegram; starting without it and retrying in the background");
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ ok: false, telegram: "down", db: "ok" });
+    expect(await gaia.stop("SIGTERM")).toBe(0);
+    expect(existsSync(join(home.home, ".tmp", "gaia.pid"))).toBe(false);
+    expect(gaia.output()).not.toContain(TOKEN.split(":")[1]);
+  });
+
   it("exits 2 with a clear message when Telegram refuses the token", async () => {
     const { home, tg } = await homeWithFakeTelegram();
     home.writeEnv({ TELEGRAM_BOT_TOKEN: "123456789:AAWrongWrongWrongWrongWrongWrongWrong1", TELEGRAM_API_ROOT: tg.apiRoot });
