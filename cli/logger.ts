@@ -30,7 +30,8 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
     file: join(options.logDir, "gaia"),
     extension: ".log",
     size: options.maxFileSize ?? "10m",
-    limit: { count: options.maxFiles ?? 5 },
+    // removeOtherLogFiles: otherwise the limit counts only this process's files, and every restart leaves more behind.
+    limit: { count: options.maxFiles ?? 5, removeOtherLogFiles: true },
     mkdir: true,
     // Synchronous writes: a monitor logs a few lines a minute, and pino-roll only rotates by size
     // on the "drain" that asynchronous SonicBoom emits under backpressure, i.e. almost never.

@@ -39,4 +39,21 @@ describe("the log", () => {
     expect(files.length).toBeGreaterThan(1);
     expect(files.length).toBeLessThanOrEqual(3); // the current file plus the retained ones
   });
+
+  it("keeps the file limit across restarts: files of earlier runs count too", async () => {
+    const h = makeTempHome();
+    homes.push(h);
+    const logDir = join(h.home, ".tmp", "logs");
+    for (let run = 0; run < 3; run++) {
+      const logger = await createLogger({ level: "info", logDir, toStdout: false, maxFileSize: "1k", maxFiles: 2 });
+      for (let i = 0; i < 60; i++) {
+        logger.info({ run, i }, "x".repeat(100));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await closeLogger(logger);
+    }
+    const files = readdirSync(logDir).filter((f) => f.endsWith(".log"));
+    expect(files.length).toBeGreaterThan(1);
+    expect(files.length).toBeLessThanOrEqual(3); // the current file plus the retained ones
+  });
 });
