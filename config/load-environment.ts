@@ -92,7 +92,12 @@ function readDotenv(paths: GaiaPaths): Record<string, string> {
       `.private/.env: readable by group or others (mode ${(mode & 0o777).toString(8)}); secrets must be private: run chmod 600 ${paths.envFile}`,
     ]);
   }
-  const text = readFileSync(paths.envFile, "utf8");
+  let text: string;
+  try {
+    text = readFileSync(paths.envFile, "utf8");
+  } catch (error) {
+    throw new ConfigError([`.private/.env: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); make it a file readable by the user running gaia, mode 600`]);
+  }
   const problems: string[] = [];
   text.split(/\r?\n/).forEach((line, index) => {
     const trimmed = line.trim();

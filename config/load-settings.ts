@@ -27,7 +27,14 @@ export function loadSettings(file: string, home: string, options: { allowMissing
     const parsed = gaiaFileSchema.parse({ telegram: { admins: [CONSOLE_ADMIN_ID] } });
     return { settings: toSettings(parsed, home), usingDefaults: true };
   }
-  return { settings: parseSettings(readFileSync(file, "utf8"), home, label), usingDefaults: false };
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    // A directory or an unreadable file: a config problem to name, not a crash with a stack trace.
+    throw new ConfigError([`${label}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); make ${file} a file readable by the user running gaia`]);
+  }
+  return { settings: parseSettings(text, home, label), usingDefaults: false };
 }
 
 /** Validates the text of a gaia.yml; `label` names the file in messages. */

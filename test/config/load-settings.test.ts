@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/config-error.js";
-import { parseSettings } from "../../config/load-settings.js";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { loadSettings, parseSettings } from "../../config/load-settings.js";
+import { makeTempHome } from "../helpers/temp-home.js";
 
 function problemsOf(yaml: string): string[] {
   try {
@@ -87,6 +90,23 @@ describe("gaia.yml", () => {
       "gaia.yml:11 services[1].match: give exactly one of process, pidfile, port",
       'gaia.yml:12 services[1].memroy: unknown key "memroy"; did you mean memory?',
     ]);
+  });
+
+  it("names a gaia.yml it cannot read (here a directory) as a config problem, not a crash", () => {
+    const home = makeTempHome();
+    try {
+      mkdirSync(join(home.home, "gaia.yml"));
+      let problems: readonly string[] = [];
+      try {
+        loadSettings(join(home.home, "gaia.yml"), home.home);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        problems = error.problems;
+      }
+      expect(problems).toEqual([`gaia.yml: cannot be read (EISDIR); make ${join(home.home, "gaia.yml")} a file readable by the user running gaia`]);
+    } finally {
+      home.cleanup();
+    }
   });
 
   it.each([
