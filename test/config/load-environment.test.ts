@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { mkdirSync } from "node:fs";
 import { inspect } from "node:util";
 import { ConfigError } from "../../config/config-error.js";
 import { loadEnvironment } from "../../config/load-environment.js";
@@ -69,6 +70,15 @@ describe(".private/.env and the process environment", () => {
     h.writeEnv("# comment\nLOG_LEVEL=info\nthis is my password hunter2\n");
     expect(problemsOf(() => loadEnvironment(gaiaPaths(h.home), {}))).toEqual([
       ".private/.env:3: not a KEY=value line; write it as NAME=value (the value is not shown here)",
+    ]);
+  });
+
+  it("names a .env it cannot read (here a private directory) as a config problem, not a crash", () => {
+    const h = home();
+    const paths = gaiaPaths(h.home);
+    mkdirSync(paths.envFile, { recursive: true, mode: 0o700 });
+    expect(problemsOf(() => loadEnvironment(paths, {}))).toEqual([
+      ".private/.env: cannot be read (EISDIR); make it a file readable by the user running gaia, mode 600",
     ]);
   });
 
