@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from "node:crypto";
-import Fastify, { type FastifyInstance, type FastifyError } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { ConfigError } from "../config/config-error.js";
 import type { Secret } from "../config/secret.js";
@@ -27,7 +27,17 @@ export class ApiError extends Error {
  * in constant time), JSON bodies of at most 64 KiB, and JSON errors `{ "error": "…" }`.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: 64 * 1024, logger: false, return503OnClosing: true, forceCloseConnections: true });
+  const app = Fastify({
+    bodyLimit: 64 * 1024,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    // The router's own refusals skip the error handler: answer them in the API's shape and statuses too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      if (error.code === "FST_ERR_MAX_PARAM_LENGTH") void reply.status(404).send({ error: "not found: a part of the path is longer than 100 characters" });
+      else void reply.status(400).send({ error: "malformed URL: check its percent-escapes (%XX)" });
+    },
+  });
   const expected = digest(options.token.reveal());
 
   app.addHook("onRequest", async (request) => {

@@ -36,4 +36,23 @@ describe("the local API's bearer check", () => {
     const allowed = await fetch(`${base}/%761/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(await allowed.json()).toEqual({ secret: "status data" });
   });
+
+  it("answers the router's own refusals (an over-long path part, a bad escape) as JSON { error } with 404 or 400", async () => {
+    await server.close();
+    server = await startApiServer({
+      host: "127.0.0.1",
+      port: 0,
+      token: new Secret(TOKEN),
+      logger: pino({ level: "silent" }),
+      routes: [(app) => void app.get("/v1/approvals/:id", async () => ({ secret: "approval" }))],
+    });
+    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+    const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
+    const long = await fetch(`${base}/v1/approvals/${"a".repeat(150)}`, auth);
+    expect(long.status).toBe(404);
+    expect(await long.json()).toEqual({ error: "not found: a part of the path is longer than 100 characters" });
+    const bad = await fetch(`${base}/v1/approvals/%zz`, auth);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: "malformed URL: check its percent-escapes (%XX)" });
+  });
 });
