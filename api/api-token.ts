@@ -24,6 +24,11 @@ export function readApiToken(config: Config): Secret | undefined {
   if ((statSync(file).mode & 0o077) !== 0) {
     throw new ConfigError([`.private/api-token: readable by group or others; run chmod 600 ${file}`]);
   }
-  const value = readFileSync(file, "utf8").trim();
+  let value: string;
+  try {
+    value = readFileSync(file, "utf8").trim();
+  } catch (error) {
+    throw new ConfigError([`.private/api-token: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); remove ${file} and start gaia to make a new one`]);
+  }
   return value ? new Secret(value) : undefined;
 }
