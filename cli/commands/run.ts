@@ -75,7 +75,10 @@ export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = proce
     if (ended.kind === "lost") writeLine(io.stderr, `gaia run: ${task.name}: this run could not be reported: ${ended.reason}`);
     else if (ended.kind === "spooled" && /answered (401|404)/.test(ended.reason)) {
       // Not a monitor that is down (which the spool is for) but one that will not take it as is.
-      writeLine(io.stderr, `gaia run: ${task.name}: ${ended.reason}; the report is kept in .tmp/spool/ for the monitor to take when it knows the task (restart it after editing gaia.yml)`);
+      const fix = /answered 401/.test(ended.reason)
+        ? "when the token matches (GAIA_API_TOKEN must be the running monitor's, or unset to use .private/api-token)"
+        : "when it knows the task (restart it after editing gaia.yml)";
+      writeLine(io.stderr, `gaia run: ${task.name}: ${ended.reason}; the report is kept in .tmp/spool/ for the monitor to take ${fix}`);
     }
     return outcome.exitCode;
   });

@@ -200,6 +200,18 @@ describe("gaia run, the launcher for scheduled jobs", () => {
     expect(tg.rejections).toEqual([]);
   });
 
+  it("tells a job whose GAIA_API_TOKEN the monitor refuses to fix the token, not gaia.yml, and still runs it", async () => {
+    const { start, home } = await setup();
+    const gaia = await start();
+    const result = await runGaia(["run", "reader", "--", "sh", "-c", "exit 0"], { home, env: { GAIA_API_TOKEN: "not-the-monitors-token-0123" } });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("answered 401");
+    expect(result.stderr).toContain("GAIA_API_TOKEN must be the running monitor's");
+    expect(result.stderr).not.toContain("editing gaia.yml");
+    expect(result.stderr).not.toContain("not-the-monitors-token-0123");
+    expect(await gaia.stop("SIGTERM")).toBe(0);
+  });
+
   it("keeps the runs made while the monitor is stopped, and reports them once it starts, exactly once", async () => {
     const { tg, run, start, home } = await setup();
     const result = await run(["flaky", "--", "sh", "-c", "echo 'backup target unreachable'; exit 5"]);
