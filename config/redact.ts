@@ -7,7 +7,7 @@ const TOKEN_PATTERNS: readonly RegExp[] = [
   /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
   /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
   // No \b before the digits: in a Bot API URL the token follows "bot" directly.
-  /(?<!\d)\d{6,12}:[A-Za-z0-9_-]{30,}/g,
+  /(?<!\d)\d{5,15}:[A-Za-z0-9_-]{30,}/g,
   /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g,
   /\bsk-[A-Za-z0-9_-]{20,}\b/g,
   /\bAKIA[0-9A-Z]{16}\b/g,

@@ -6,6 +6,7 @@ describe("redacting secrets from text", () => {
     ["a GitHub classic token", "token ghp_" + "a".repeat(36) + " used"],
     ["a fine-grained GitHub token", "github_pat_" + "B".repeat(70)],
     ["a Telegram bot token", "url https://api.telegram.org/bot123456789:" + "C".repeat(35) + "/getMe"],
+    ["a Telegram bot token with a 14-digit bot id", "token 12345678901234:" + "C".repeat(35)],
     ["a bearer header", "Authorization: Bearer abcdefghijklmnop1234567890"],
     ["a private key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"],
   ])("hides %s", (_kind, text) => {
