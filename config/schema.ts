@@ -103,8 +103,13 @@ const store = z.discriminatedUnion(
 const listen = z.string().transform((text, ctx) => {
   const m = /^(\[[0-9a-f:]+\]|[\w.-]+):(\d{1,5})$/i.exec(text.trim());
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 0 || port > 65535) {
+  if (!m) {
     ctx.addIssue({ code: "custom", message: `"${text}" is not HOST:PORT; write it like 127.0.0.1:8787` });
+    return z.NEVER;
+  }
+  if (port < 1 || port > 65535) {
+    // Port 0 would listen on a random port that `gaia status` and `gaia approve` cannot find.
+    ctx.addIssue({ code: "custom", message: `port ${port} is not usable; give a fixed port from 1 to 65535, e.g. 127.0.0.1:8787` });
     return z.NEVER;
   }
   return { host: m[1].replace(/^\[|\]$/g, ""), port };

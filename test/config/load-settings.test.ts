@@ -114,6 +114,7 @@ describe("gaia.yml", () => {
     ["a duplicate name across services and tasks", "telegram: { admins: [1] }\nservices:\n  - name: x\n    match: { port: 1 }\ntasks:\n  - name: x\n", 'gaia.yml:6 tasks[0].name: "x" is already used by services[0]; names must be unique among services and tasks'],
     ["auto approval with a pat", "telegram: { admins: [1] }\ngithub: { identity: pat }\nrotation: { approval: auto }\n", "gaia.yml:3 rotation.approval: auto needs github.identity: app (a pasted token needs a human); use required"],
     ["a bad cron", "telegram: { admins: [1] }\nrotation:\n  schedule: every monday\n", 'gaia.yml:3 rotation.schedule: is not a cron expression; e.g. "0 9 1 * *" (09:00 on the 1st)'],
+    ["port 0, which gaia status could not find", "telegram: { admins: [1] }\napi: { listen: 127.0.0.1:0 }\n", 'gaia.yml:2 api.listen: port 0 is not usable; give a fixed port from 1 to 65535, e.g. 127.0.0.1:8787'],
     ["a bad listen address", "telegram: { admins: [1] }\napi: { listen: localhost }\n", 'gaia.yml:2 api.listen: "localhost" is not HOST:PORT; write it like 127.0.0.1:8787'],
     ["a missing admins list", "probe: { every: 5s }\n", "gaia.yml:1 telegram: is required: add a telegram section with admins: [YOUR_TELEGRAM_USER_ID]"],
     ["an admin id given as text (wrong type, not missing)", 'telegram: { admins: ["alice"] }\n', "gaia.yml:1 telegram.admins[0]: must be a numeric Telegram id, e.g. 123456789"],
