@@ -5,11 +5,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { freePort } from "../../test/helpers/gaia-process.js";
 
 /** The compiled CLI, built by `npm run bench` before the run. */
 export const GAIA_BIN = fileURLToPath(new URL("../../cli/gaia.js", import.meta.url));
@@ -147,16 +147,6 @@ export async function gaiaCommands(): Promise<Set<string>> {
   }
 }
 
-/** A TCP port of 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 /**
  * Waits for `promise`, failing with the process's output if the process exits first (a bad

@@ -1,22 +1,16 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { checkHealth } from "../../api/health-routes.js";
-import { openDatabase } from "../../entities/data-source.js";
 import { StateStore } from "../../entities/state-store.js";
 import { LAST_HEARTBEAT_KEY } from "../../jobs/heartbeat.js";
-import { makeTempHome } from "../helpers/temp-home.js";
+import { deferCleanups } from "../helpers/cleanups.js";
+import { tempDatabase } from "../helpers/temp-database.js";
 
 describe("/healthz", () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const defer = deferCleanups();
 
   it("is healthy with a fresh heartbeat, and unhealthy once the beat is two periods old or Telegram is down", async () => {
-    const home = makeTempHome();
-    cleanups.push(() => home.cleanup());
-    const { dataSource } = await openDatabase(join(home.home, "gaia.db"));
-    cleanups.push(() => dataSource.destroy());
+    const { dataSource, close } = await tempDatabase();
+    defer(close);
     const state = new StateStore(dataSource);
     const every = 60_000;
     const beat = new Date("2026-11-25T10:00:00Z");

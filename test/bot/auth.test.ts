@@ -1,12 +1,11 @@
-import { join } from "node:path";
 import { Bot } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { adminsOnly, NOT_AUTHORIZED, WRONG_CHAT } from "../../bot/auth.js";
 import type { GaiaContext } from "../../bot/context.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
-import { openDatabase } from "../../entities/data-source.js";
-import { makeTempHome } from "../helpers/temp-home.js";
+import { deferCleanups } from "../helpers/cleanups.js";
+import { tempDatabase } from "../helpers/temp-database.js";
 
 const ADMIN = 42;
 const STRANGER = 666;
@@ -15,16 +14,11 @@ const OTHER_GROUP = -100999;
 const BOT_INFO = { id: 1, is_bot: true, first_name: "Gaia", username: "gaia_bot" } as UserFromGetMe;
 
 describe("only admins use the bot", () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const defer = deferCleanups();
 
   async function botWithAuth() {
-    const home = makeTempHome();
-    cleanups.push(() => home.cleanup());
-    const { dataSource } = await openDatabase(join(home.home, "gaia.db"));
-    cleanups.push(() => dataSource.destroy());
+    const { dataSource, close } = await tempDatabase();
+    defer(close);
     const audit = new AuditTrail(dataSource);
     let clock = 1_000_000;
     const calls: { method: string; payload: Record<string, unknown> }[] = [];

@@ -1,23 +1,17 @@
-import { join } from "node:path";
 import type { DataSource } from "typeorm";
-import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase } from "../../entities/data-source.js";
+import { describe, expect, it } from "vitest";
 import { AuditEvent, Incident, TaskRun } from "../../entities/index.js";
 import { readHistoryPage } from "../../monitor/history-timeline.js";
-import { makeTempHome } from "../helpers/temp-home.js";
+import { deferCleanups } from "../helpers/cleanups.js";
+import { tempDatabase } from "../helpers/temp-database.js";
 
 describe("the /history timeline read from gaia.db", () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const defer = deferCleanups();
 
   async function database(): Promise<DataSource> {
-    const home = makeTempHome();
-    cleanups.push(() => home.cleanup());
-    const { dataSource } = await openDatabase(join(home.home, "gaia.db"));
-    cleanups.push(() => dataSource.destroy());
-    return dataSource;
+    const db = await tempDatabase();
+    defer(() => db.close());
+    return db.dataSource;
   }
 
   const at = (minute: number) => new Date(Date.UTC(2026, 5, 1, 12, minute));

@@ -1,26 +1,20 @@
-import { join } from "node:path";
 import type { DataSource } from "typeorm";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../config/load-settings.js";
-import { openDatabase } from "../../entities/data-source.js";
 import { ApprovalRequest, Incident, Mute, Sample, TaskRun } from "../../entities/index.js";
 import { StateStore } from "../../entities/state-store.js";
 import { collectStatusReport } from "../../monitor/status-report.js";
 import { databaseStatusSources } from "../../monitor/status-sources.js";
-import { makeTempHome } from "../helpers/temp-home.js";
+import { deferCleanups } from "../helpers/cleanups.js";
+import { tempDatabase } from "../helpers/temp-database.js";
 
 describe("the status report read from gaia.db", () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const defer = deferCleanups();
 
   async function database(): Promise<DataSource> {
-    const home = makeTempHome();
-    cleanups.push(() => home.cleanup());
-    const { dataSource } = await openDatabase(join(home.home, "gaia.db"));
-    cleanups.push(() => dataSource.destroy());
-    return dataSource;
+    const db = await tempDatabase();
+    defer(() => db.close());
+    return db.dataSource;
   }
 
   it("finds open incidents, live approvals and mutes, task runs, the last hour of host samples and the heartbeat", async () => {
