@@ -1,7 +1,6 @@
 import type { DataSource } from "typeorm";
 import type { TelegramHealth } from "../bot/telegram-health.js";
-import type { StateStore } from "../entities/state-store.js";
-import { LAST_HEARTBEAT_KEY } from "../jobs/heartbeat.js";
+import { LAST_HEARTBEAT_KEY, type StateStore } from "../entities/state-store.js";
 import type { ApiRoutes } from "./server.js";
 
 export interface HealthReport {

@@ -1,5 +1,5 @@
 import { parseRunReport } from "../tasks/run-report.js";
-import { RunNotAccepted, type TaskMonitor } from "../tasks/task-monitor.js";
+import { RunNotAccepted, type TaskMonitor } from "../incidents/task-monitor.js";
 import { ApiError, type ApiRoutes } from "./server.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { StatusReport } from "../monitor/status-report.js";
+import type { StatusReport } from "../queries/status-report.js";
 import type { ApiRoutes } from "./server.js";
 
 /** `GET /v1/status`: the data behind /status, as JSON (the bearer check is the server's). */

@@ -1,6 +1,9 @@
 import type { DataSource, EntityManager } from "typeorm";
 import { StateEntry } from "./state-entry.js";
 
+/** Where the heartbeat job keeps the time of its last beat (read by /healthz and /status). */
+export const LAST_HEARTBEAT_KEY = "heartbeat.last";
+
 /** Key-value state that survives a restart (last heartbeat, the rules' state, boot time). */
 export class StateStore {
   constructor(private readonly dataSource: DataSource, private readonly now: () => Date = () => new Date()) {}

@@ -1,7 +1,5 @@
 import type { Logger } from "pino";
-import type { StateStore } from "../entities/state-store.js";
-
-export const LAST_HEARTBEAT_KEY = "heartbeat.last";
+import { LAST_HEARTBEAT_KEY, type StateStore } from "../entities/state-store.js";
 
 export interface HeartbeatOptions {
   state: StateStore;

@@ -1,5 +1,5 @@
 import type { TaskConfig } from "../config/types.js";
-import type { TaskMonitor } from "../tasks/task-monitor.js";
+import type { TaskMonitor } from "../incidents/task-monitor.js";
 
 /** The longest wait between two checks: reminders and an hour-long `expect` need no more. */
 const MAX_CHECK_EVERY_MS = 30_000;

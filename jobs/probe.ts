@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { MonitorEngine } from "../monitor/monitor-engine.js";
-import type { MonitorMetrics } from "../monitor/monitor-metrics.js";
+import type { MonitorEngine } from "../incidents/monitor-engine.js";
+import type { MonitorMetrics } from "./monitor-metrics.js";
 
 /**
  * One probe cycle every `probe.every`: one snapshot of the process table and the host, the rules,

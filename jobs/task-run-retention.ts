@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { TaskMonitor } from "../tasks/task-monitor.js";
+import type { TaskMonitor } from "../incidents/task-monitor.js";
 
 /**
  * Keeps `task_runs` within `retention.events` (hourly, and once at start); each task's newest

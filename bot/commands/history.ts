@@ -1,5 +1,5 @@
 import { Composer } from "grammy";
-import type { HistoryPage } from "../../monitor/history-timeline.js";
+import type { HistoryPage } from "../../queries/history-timeline.js";
 import type { GaiaContext } from "../context.js";
 import { html } from "../render/html.js";
 import { renderHistory } from "../render/history.js";

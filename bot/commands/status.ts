@@ -1,5 +1,5 @@
 import { Composer } from "grammy";
-import type { StatusReport } from "../../monitor/status-report.js";
+import type { StatusReport } from "../../queries/status-report.js";
 import type { GaiaContext } from "../context.js";
 import { renderStatus } from "../render/status.js";
 

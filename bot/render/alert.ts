@@ -5,7 +5,7 @@
  * Every dynamic value is escaped; no message exceeds Telegram's 4096 characters.
  */
 import type { AlertPayload, NoticePayload } from "../../alerts/alert.js";
-import { formatBytes } from "../../alerts/alert-from-transition.js";
+import { formatBytes } from "../../incidents/alert-from-transition.js";
 import type { DeliveryItem, DeliveryMessage } from "../../alerts/delivery-plan.js";
 import { formatDuration } from "../../config/durations.js";
 import { escapeHtml, html, TELEGRAM_TEXT_LIMIT, type RenderedMessage } from "./html.js";

@@ -1,5 +1,5 @@
 import { formatDuration } from "../../config/durations.js";
-import type { HistoryEntry, HistoryPage } from "../../monitor/history-timeline.js";
+import type { HistoryEntry, HistoryPage } from "../../queries/history-timeline.js";
 import { historyButton } from "../callbacks/callback-data.js";
 import { formatClock, formatDay } from "./figures.js";
 import { escapeHtml, html, type RenderedMessage } from "./html.js";

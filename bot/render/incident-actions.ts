@@ -1,4 +1,4 @@
-import type { RestartResult } from "../../monitor/service-restarter.js";
+import type { RestartResult } from "../../incidents/service-restarter.js";
 import { escapeTail } from "./alert.js";
 import { html, type RenderedMessage } from "./html.js";
 

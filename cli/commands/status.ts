@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { readApiToken } from "../../api/api-token.js";
 import { renderStatus } from "../../bot/render/status.js";
 import { loadConfig } from "../../config/load-config.js";
-import type { StatusReport } from "../../monitor/status-report.js";
+import type { StatusReport } from "../../queries/status-report.js";
 import { EXIT } from "../exit-codes.js";
 import { writeLine, type CliIo } from "../io.js";
 import { withConfigErrors } from "../report-config-error.js";

@@ -7,11 +7,11 @@ import { historyCommand, type HistoryDeps } from "../../bot/commands/history.js"
 import { statusCommand } from "../../bot/commands/status.js";
 import { topCommand } from "../../bot/commands/top.js";
 import { HISTORY_PER_PAGE } from "../../bot/render/history.js";
-import { readHistoryPage } from "../../monitor/history-timeline.js";
+import { readHistoryPage } from "../../queries/history-timeline.js";
 import type { LatestSnapshot } from "../../monitor/latest-snapshot.js";
 import { createProbe } from "../../monitor/probe.js";
-import { collectStatusReport } from "../../monitor/status-report.js";
-import { databaseStatusSources } from "../../monitor/status-sources.js";
+import { collectStatusReport } from "../../queries/status-report.js";
+import { databaseStatusSources } from "../../queries/status-sources.js";
 import { TopSampler } from "../../monitor/top-sampler.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
 

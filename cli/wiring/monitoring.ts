@@ -10,17 +10,18 @@ import { muteCommands } from "../../bot/commands/mute.js";
 import { Incident } from "../../entities/incident.js";
 import { OutboxMessage } from "../../entities/outbox-message.js";
 import { deliverJob } from "../../jobs/deliver.js";
-import { heartbeatJob, LAST_HEARTBEAT_KEY } from "../../jobs/heartbeat.js";
+import { heartbeatJob } from "../../jobs/heartbeat.js";
+import { LAST_HEARTBEAT_KEY } from "../../entities/state-store.js";
 import { probeJob } from "../../jobs/probe.js";
 import { retentionJob } from "../../jobs/retention.js";
 import { parseBootTime, portableBootTime } from "../../monitor/host-figures.js";
-import { IncidentRecorder } from "../../monitor/incident-recorder.js";
+import { IncidentRecorder } from "../../incidents/incident-recorder.js";
 import type { LatestSnapshot } from "../../monitor/latest-snapshot.js";
-import { MonitorEngine } from "../../monitor/monitor-engine.js";
-import { registerMonitorMetrics } from "../../monitor/monitor-metrics.js";
+import { MonitorEngine } from "../../incidents/monitor-engine.js";
+import { registerMonitorMetrics } from "../../jobs/monitor-metrics.js";
 import { createProbe } from "../../monitor/probe.js";
-import { SampleRecorder } from "../../monitor/sample-recorder.js";
-import { ServiceRestarter } from "../../monitor/service-restarter.js";
+import { SampleRecorder } from "../../queries/sample-recorder.js";
+import { ServiceRestarter } from "../../incidents/service-restarter.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
 
 /** The jobs this feature schedules. */

@@ -2,7 +2,7 @@ import { Outbox } from "../../alerts/outbox.js";
 import { runRoutes } from "../../api/run-routes.js";
 import { missedRunCheckEvery, missedRunsJob } from "../../jobs/missed-runs.js";
 import { taskRunRetentionJob } from "../../jobs/task-run-retention.js";
-import { TaskMonitor } from "../../tasks/task-monitor.js";
+import { TaskMonitor } from "../../incidents/task-monitor.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
 
 const CHECK_JOB = "tasks.check";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkHealth } from "../../api/health-routes.js";
 import { StateStore } from "../../entities/state-store.js";
-import { LAST_HEARTBEAT_KEY } from "../../jobs/heartbeat.js";
+import { LAST_HEARTBEAT_KEY } from "../../entities/state-store.js";
 import { deferCleanups } from "../helpers/cleanups.js";
 import { tempDatabase } from "../helpers/temp-database.js";
 

@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { StateStore } from "../../entities/state-store.js";
-import { heartbeatJob, LAST_HEARTBEAT_KEY } from "../../jobs/heartbeat.js";
+import { heartbeatJob } from "../../jobs/heartbeat.js";
+import { LAST_HEARTBEAT_KEY } from "../../entities/state-store.js";
 import { manualClock, tempDatabase } from "../helpers/temp-database.js";
 
 describe("the heartbeat", () => {

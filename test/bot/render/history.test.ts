@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderHistory } from "../../../bot/render/history.js";
-import type { HistoryEntry, HistoryPage } from "../../../monitor/history-timeline.js";
+import type { HistoryEntry, HistoryPage } from "../../../queries/history-timeline.js";
 import { parseTelegramHtml } from "../../fakes/telegram-html.js";
 
 const at = (d: number, h: number, m = 0) => new Date(2026, 5, d, h, m).toISOString();

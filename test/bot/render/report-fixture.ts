@@ -1,4 +1,4 @@
-import type { ServiceStatus, StatusReport, TaskStatus } from "../../../monitor/status-report.js";
+import type { ServiceStatus, StatusReport, TaskStatus } from "../../../queries/status-report.js";
 
 /** A status report as a running monitor assembles it, with overrides for each test. */
 export function statusReport(overrides: Partial<StatusReport> = {}): StatusReport {

@@ -8,7 +8,7 @@ import type { AlertPayload } from "../alerts/alert.js";
 import type { Outbox } from "../alerts/outbox.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import { Incident } from "../entities/incident.js";
-import type { TaskAlert, TaskDecision } from "./task-rules.js";
+import type { TaskAlert, TaskDecision } from "../tasks/task-rules.js";
 
 /** Reminder bookkeeping of one open task incident (kept in the state table beside the rows). */
 export interface IncidentNotice {

@@ -7,7 +7,7 @@
  * changes when something it shows changed, so a Refresh that finds nothing new can say so.
  */
 import type { GaiaConfig } from "../config/types.js";
-import type { HostFigures, Snapshot } from "./snapshot.js";
+import type { HostFigures, Snapshot } from "../monitor/snapshot.js";
 
 /** The host as the latest probe saw it (as JSON: times are ISO strings), with the last hour for sparklines. */
 export interface HostStatus extends Omit<HostFigures, "bootTime"> {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AuditEvent } from "../../entities/audit-event.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
 import type { ServiceConfig } from "../../config/types.js";
-import { RestartInProgress, ServiceRestarter } from "../../monitor/service-restarter.js";
+import { RestartInProgress, ServiceRestarter } from "../../incidents/service-restarter.js";
 import { tempDatabase } from "../helpers/temp-database.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 import { FAKE_GITHUB_TOKEN } from "../helpers/fake-tokens.js";

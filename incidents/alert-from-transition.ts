@@ -7,7 +7,7 @@ import type { ServiceConfig, ServiceMatch } from "../config/types.js";
 import { redactSecrets } from "../config/redact.js";
 import type { MonitorState, Transition } from "../monitor/rules.js";
 import type { ProcessSample, Snapshot } from "../monitor/snapshot.js";
-import type { AlertPayload } from "./alert.js";
+import type { AlertPayload } from "../alerts/alert.js";
 
 /** How many processes a host CPU or memory alert names. */
 export const TOP_PROCESSES_IN_ALERT = 3;

@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
 import { describe, expect, it } from "vitest";
 import { AuditEvent, Incident, TaskRun } from "../../entities/index.js";
-import { readHistoryPage } from "../../monitor/history-timeline.js";
+import { readHistoryPage } from "../../queries/history-timeline.js";
 import { deferCleanups } from "../helpers/cleanups.js";
 import { tempDatabase } from "../helpers/temp-database.js";
 

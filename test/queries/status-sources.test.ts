@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../config/load-settings.js";
 import { ApprovalRequest, Incident, Mute, Sample, TaskRun } from "../../entities/index.js";
 import { StateStore } from "../../entities/state-store.js";
-import { collectStatusReport } from "../../monitor/status-report.js";
-import { databaseStatusSources } from "../../monitor/status-sources.js";
+import { collectStatusReport } from "../../queries/status-report.js";
+import { databaseStatusSources } from "../../queries/status-sources.js";
 import { deferCleanups } from "../helpers/cleanups.js";
 import { tempDatabase } from "../helpers/temp-database.js";
 

@@ -16,7 +16,7 @@ import { AuditEvent, Incident, Mute, OutboxMessage, TaskRun } from "../../entiti
 import { StateStore } from "../../entities/state-store.js";
 import { spoolRunReport } from "../../tasks/run-spool.js";
 import { readSpool } from "../../tasks/spooled-runs.js";
-import { TaskMonitor } from "../../tasks/task-monitor.js";
+import { TaskMonitor } from "../../incidents/task-monitor.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";

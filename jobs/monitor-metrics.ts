@@ -5,8 +5,8 @@
  * in, never prom-client's global one.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { JobStats } from "../jobs/scheduler.js";
-import type { LatestSnapshot } from "./latest-snapshot.js";
+import type { JobStats } from "./scheduler.js";
+import type { LatestSnapshot } from "../monitor/latest-snapshot.js";
 
 export interface MonitorMetricsSources {
   latest: LatestSnapshot;

@@ -15,11 +15,11 @@ import { Mute } from "../entities/mute.js";
 import type { StateStore } from "../entities/state-store.js";
 import { TaskRun } from "../entities/task-run.js";
 import type { Logger } from "pino";
-import { OUTPUT_TAIL_LIMIT } from "./output-tail.js";
-import type { RunEndReport, RunStartReport } from "./run-report.js";
-import { readSpool, removeSpooled, setAsideSpooled } from "./spooled-runs.js";
+import { OUTPUT_TAIL_LIMIT } from "../tasks/output-tail.js";
+import type { RunEndReport, RunStartReport } from "../tasks/run-report.js";
+import { readSpool, removeSpooled, setAsideSpooled } from "../tasks/spooled-runs.js";
 import { TaskIncidentRecorder, type IncidentNotice } from "./task-incidents.js";
-import { evaluateTask, type FinishedRun, type OpenTaskIncident, type TaskFacts, type TaskRuleSettings } from "./task-rules.js";
+import { evaluateTask, type FinishedRun, type OpenTaskIncident, type TaskFacts, type TaskRuleSettings } from "../tasks/task-rules.js";
 
 /** Where the tasks' bookkeeping lives in gaia.db's state table. */
 export const TASKS_STATE_KEY = "tasks.state";

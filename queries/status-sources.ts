@@ -5,10 +5,9 @@ import { ApprovalRequest } from "../entities/approval-request.js";
 import { Incident } from "../entities/incident.js";
 import { Mute } from "../entities/mute.js";
 import { Sample } from "../entities/sample.js";
-import type { StateStore } from "../entities/state-store.js";
+import { LAST_HEARTBEAT_KEY, type StateStore } from "../entities/state-store.js";
 import { TaskRun } from "../entities/task-run.js";
-import { LAST_HEARTBEAT_KEY } from "../jobs/heartbeat.js";
-import type { Snapshot } from "./snapshot.js";
+import type { Snapshot } from "../monitor/snapshot.js";
 import type { StatusSources } from "./status-report.js";
 
 /** The `samples` subject of the host's own figures. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
 import { LatestSnapshot } from "../../monitor/latest-snapshot.js";
-import { registerMonitorMetrics } from "../../monitor/monitor-metrics.js";
-import { fakeSnapshot } from "./fake-snapshot.js";
+import { registerMonitorMetrics } from "../../jobs/monitor-metrics.js";
+import { fakeSnapshot } from "../monitor/fake-snapshot.js";
 
 describe("GET /metrics: what Prometheus scrapes", () => {
   it("shows host and service figures from the latest probe, the outbox backlog, open incidents, jobs and alert counters", async () => {

@@ -12,11 +12,11 @@ import type { AuditTrail } from "../entities/audit-trail.js";
 import { Incident } from "../entities/incident.js";
 import type { StateStore } from "../entities/state-store.js";
 import { RULES_STATE_KEY, type IncidentRecorder, type RecordedCycle } from "./incident-recorder.js";
-import type { LatestSnapshot } from "./latest-snapshot.js";
-import type { Probe } from "./probe.js";
-import { acknowledge, emptyState, evaluate, restoreState, ruleSettingsFrom, type MonitorState, type Transition } from "./rules.js";
-import type { SampleRecorder } from "./sample-recorder.js";
-import type { Snapshot } from "./snapshot.js";
+import type { LatestSnapshot } from "../monitor/latest-snapshot.js";
+import type { Probe } from "../monitor/probe.js";
+import { acknowledge, emptyState, evaluate, restoreState, ruleSettingsFrom, type MonitorState, type Transition } from "../monitor/rules.js";
+import type { SampleRecorder } from "../queries/sample-recorder.js";
+import type { Snapshot } from "../monitor/snapshot.js";
 
 export interface MonitorEngineOptions {
   settings: GaiaConfig;

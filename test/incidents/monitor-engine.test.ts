@@ -10,13 +10,13 @@ import { AuditTrail } from "../../entities/audit-trail.js";
 import { Incident } from "../../entities/incident.js";
 import { OutboxMessage } from "../../entities/outbox-message.js";
 import { StateStore } from "../../entities/state-store.js";
-import { IncidentRecorder, RULES_STATE_KEY } from "../../monitor/incident-recorder.js";
+import { IncidentRecorder, RULES_STATE_KEY } from "../../incidents/incident-recorder.js";
 import { LatestSnapshot } from "../../monitor/latest-snapshot.js";
-import { MonitorEngine } from "../../monitor/monitor-engine.js";
+import { MonitorEngine } from "../../incidents/monitor-engine.js";
 import type { Probe } from "../../monitor/probe.js";
 import type { Snapshot } from "../../monitor/snapshot.js";
 import { manualClock, tempDatabase } from "../helpers/temp-database.js";
-import { fakeSnapshot } from "./fake-snapshot.js";
+import { fakeSnapshot } from "../monitor/fake-snapshot.js";
 import { FAKE_GITHUB_TOKEN } from "../helpers/fake-tokens.js";
 
 const AGENT: ServiceConfig = { name: "agent", match: { kind: "process", process: "node", args: "agent.js" }, restart: "systemctl restart agent" };

@@ -6,7 +6,7 @@
  */
 import type { DataSource } from "typeorm";
 import { Sample } from "../entities/sample.js";
-import type { Snapshot } from "./snapshot.js";
+import type { Snapshot } from "../monitor/snapshot.js";
 
 export interface SampleRecorderOptions {
   dataSource: DataSource;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../config/load-settings.js";
 import type { Snapshot } from "../../monitor/snapshot.js";
-import { bucketAverages, collectStatusReport, type StatusSources } from "../../monitor/status-report.js";
+import { bucketAverages, collectStatusReport, type StatusSources } from "../../queries/status-report.js";
 
 const settings = parseSettings(
   [

@@ -6,14 +6,14 @@
  */
 import { In, type DataSource, type EntityManager, type Repository } from "typeorm";
 import type { AlertPayload } from "../alerts/alert.js";
-import { alertFromTransition } from "../alerts/alert-from-transition.js";
+import { alertFromTransition } from "./alert-from-transition.js";
 import type { Outbox } from "../alerts/outbox.js";
 import type { ServiceConfig } from "../config/types.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import { Incident } from "../entities/incident.js";
 import type { StateStore } from "../entities/state-store.js";
-import type { MonitorState, Transition } from "./rules.js";
-import type { Snapshot } from "./snapshot.js";
+import type { MonitorState, Transition } from "../monitor/rules.js";
+import type { Snapshot } from "../monitor/snapshot.js";
 
 /** Where the rules' state is kept in gaia.db's state table. */
 export const RULES_STATE_KEY = "monitor.rules";

@@ -1,9 +1,9 @@
 import { statSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Sample } from "../../entities/sample.js";
-import { SampleRecorder } from "../../monitor/sample-recorder.js";
+import { SampleRecorder } from "../../queries/sample-recorder.js";
 import { manualClock, tempDatabase } from "../helpers/temp-database.js";
-import { fakeSnapshot } from "./fake-snapshot.js";
+import { fakeSnapshot } from "../monitor/fake-snapshot.js";
 
 describe("samples kept for sparklines", () => {
   let db: Awaited<ReturnType<typeof tempDatabase>> | undefined;
