@@ -43,6 +43,14 @@ export class Incident {
   @Column({ type: "boolean", default: false })
   muted: boolean;
 
+  /** An alert about it was queued (opened unmuted, or a reminder spoke of it): its recovery is news. */
+  @Column({ type: "boolean", default: false })
+  announced: boolean;
+
+  /** When its last opened or reminder alert fell due; reminders count from here. */
+  @Column({ type: "datetime", nullable: true })
+  lastNotifiedAt: Date | null;
+
   @Column({ type: "simple-json", nullable: true })
   figures: Record<string, unknown> | null;
 }

@@ -7,7 +7,7 @@ import type { ServiceConfig, ServiceMatch } from "../config/types.js";
 import { redactSecrets } from "../config/redact.js";
 import type { MonitorState, Transition } from "../monitor/rules.js";
 import type { ProcessSample, Snapshot } from "../monitor/snapshot.js";
-import type { AlertPayload } from "../alerts/alert.js";
+import type { AlertFacts } from "./incident-ledger.js";
 
 /** How many processes a host CPU or memory alert names. */
 export const TOP_PROCESSES_IN_ALERT = 3;
@@ -15,8 +15,6 @@ export const TOP_PROCESSES_IN_ALERT = 3;
 const COMMAND_LINE_CHARS = 80;
 
 export interface AlertContext {
-  /** The incident row the alert is about. */
-  incidentId: number;
   /** The snapshot of the probe that made the transition. */
   snapshot: Snapshot;
   /** The rules' state after the transition (to list the other services that are down). */
@@ -26,14 +24,13 @@ export interface AlertContext {
 }
 
 /** The alert for one transition of the rules. */
-export function alertFromTransition(transition: Transition, context: AlertContext): AlertPayload {
+export function alertFromTransition(transition: Transition, context: AlertContext): AlertFacts {
   const { subject, condition, change } = transition;
-  const payload: AlertPayload = {
+  const payload: AlertFacts = {
     subjectKind: subject.kind,
     subject: subject.name,
     condition,
     change,
-    incidentId: context.incidentId,
     at: transition.at,
     openedAt: transition.openedAt,
   };
@@ -83,10 +80,10 @@ function detailLines(transition: Transition, context: AlertContext): string[] {
   return lines;
 }
 
-function actionsFor(transition: Transition, service: ServiceConfig | undefined): NonNullable<AlertPayload["actions"]> {
+function actionsFor(transition: Transition, service: ServiceConfig | undefined): NonNullable<AlertFacts["actions"]> {
   if (transition.change === "resolved") return [];
   // The host has no mute of its own (only `/mute all` silences it): one tap must not mute everything.
-  const actions: NonNullable<AlertPayload["actions"]> = transition.subject.kind === "host" ? ["ack"] : ["ack", "mute"];
+  const actions: NonNullable<AlertFacts["actions"]> = transition.subject.kind === "host" ? ["ack"] : ["ack", "mute"];
   if (transition.condition === "down" && service?.restart) actions.push("restart");
   return actions;
 }

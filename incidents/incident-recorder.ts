@@ -4,7 +4,7 @@
  * is stored or nothing is, so a crash can neither lose an alert nor announce one twice after a
  * restart (the restored state already knows what was announced).
  */
-import { In, type DataSource, type EntityManager, type Repository } from "typeorm";
+import { In, type DataSource, type EntityManager } from "typeorm";
 import type { AlertPayload } from "../alerts/alert.js";
 import { alertFromTransition } from "./alert-from-transition.js";
 import type { Outbox } from "../alerts/outbox.js";
@@ -14,6 +14,7 @@ import { Incident } from "../entities/incident.js";
 import type { StateStore } from "../entities/state-store.js";
 import type { MonitorState, Transition } from "../monitor/rules.js";
 import type { Snapshot } from "../monitor/snapshot.js";
+import { IncidentLedger, type IncidentDecision } from "./incident-ledger.js";
 
 /** Where the rules' state is kept in gaia.db's state table. */
 export const RULES_STATE_KEY = "monitor.rules";
@@ -40,9 +41,11 @@ export interface IncidentRecorderOptions {
 /** Stores each probe cycle's transitions and state; see the file comment. */
 export class IncidentRecorder {
   private readonly services: Map<string, ServiceConfig>;
+  private readonly ledger: IncidentLedger;
 
   constructor(private readonly options: IncidentRecorderOptions) {
     this.services = new Map(options.services.map((s) => [s.name, s]));
+    this.ledger = new IncidentLedger({ audit: options.audit, outbox: options.outbox });
   }
 
   /**
@@ -77,19 +80,7 @@ export class IncidentRecorder {
     const open = await manager.getRepository(Incident).find({ where: { status: "open", subjectKind: In(["service", "host"]) } });
     for (const incident of open) {
       if (Object.hasOwn(state.conditions, incident.key) && state.conditions[incident.key].status === "open") continue;
-      incident.status = "resolved";
-      incident.resolvedAt = now;
-      await manager.getRepository(Incident).save(incident);
-      await this.options.audit.record(
-        {
-          kind: "incident.closed",
-          subject: incident.subjectName,
-          at: now,
-          message: `Closed incident #${incident.id} (${incident.key}) without an alert: it is no longer watched`,
-          details: { incidentId: incident.id, key: incident.key },
-        },
-        { manager },
-      );
+      await this.ledger.closeUnwatched(manager, incident, now, "it is no longer watched");
       closed++;
     }
     return closed;
@@ -100,54 +91,44 @@ export class IncidentRecorder {
     transition: Transition,
     context: { state: MonitorState; snapshot: Snapshot },
   ): Promise<AlertPayload | undefined> {
-    const repo = manager.getRepository(Incident);
     const at = new Date(transition.at);
-    let incident: Incident | null;
-    let send = !transition.muted && !transition.suppressed;
-
-    if (transition.change === "opened") {
-      incident = await repo.save(openIncidentRow(repo, transition, at, transition.muted, { ...transition.figures, ...(send ? { announced: true } : {}) }));
-    } else {
-      incident = await repo.findOne({ where: { key: transition.key, status: "open" }, order: { id: "DESC" } });
-      if (!incident) {
-        // The rules hold an incident gaia.db does not (a database restored from an older copy):
-        // make the row now so the alert and /history still point at something real.
-        incident = await repo.save(openIncidentRow(repo, transition, new Date(transition.openedAt), false, { ...transition.figures }));
-      }
-      if (transition.change === "resolved") {
-        incident.status = "resolved";
-        incident.resolvedAt = at;
-        // A recovery is news only to those who heard of the problem: an incident opened while
-        // muted ends as silently as it began, unless a reminder spoke of it once the mute ended;
-        // one that was announced is closed in the chat too, muted or not.
-        send = !transition.suppressed && (!incident.muted || incident.figures?.announced === true);
-      }
-      incident.figures = { ...(incident.figures ?? {}), last: { ...transition.figures }, ...(send && transition.change === "reminder" ? { announced: true } : {}) };
-      await repo.save(incident);
-    }
-
     const service = transition.subject.kind === "service" ? this.services.get(transition.subject.name) : undefined;
-    const payload = alertFromTransition(transition, { incidentId: incident.id, snapshot: context.snapshot, state: context.state, service });
-    await this.options.audit.record(
-      {
+    const alert = alertFromTransition(transition, { snapshot: context.snapshot, state: context.state, service });
+    const told = {
+      at,
+      notify: !transition.muted && !transition.suppressed,
+      alert,
+      audit: {
         kind: auditKind(transition),
-        subject: transition.subject.name,
-        at,
         message: auditMessage(transition),
         details: {
-          incidentId: incident.id,
           figures: transition.figures,
           ...(transition.durationMs !== undefined ? { durationMs: transition.durationMs } : {}),
           ...(transition.muted ? { muted: true } : {}),
           ...(transition.suppressed ? { suppressed: "flapping" } : {}),
-          ...(payload.details ? { details: payload.details } : {}),
+          ...(alert.details ? { details: alert.details } : {}),
         },
       },
-      { manager },
-    );
-    if (!send) return undefined;
-    await this.options.outbox.enqueue({ kind: "alert", payload }, { manager });
-    return payload;
+    };
+    const decision: IncidentDecision =
+      transition.change === "opened"
+        ? {
+            kind: "open",
+            key: transition.key,
+            subjectKind: transition.subject.kind,
+            subject: transition.subject.name,
+            condition: transition.condition,
+            openedAt: at,
+            muted: transition.muted,
+            figures: { ...transition.figures },
+            ...told,
+          }
+        : { kind: transition.change === "resolved" ? "resolve" : "remind", ref: { key: transition.key }, figures: { last: { ...transition.figures } }, ...told };
+    // The rules hold an incident gaia.db does not (a database restored from an older copy):
+    // make the row now so the alert and /history still point at something real.
+    const missing = () => openIncidentRow(transition, new Date(transition.openedAt), { ...transition.figures });
+    const applied = await this.ledger.apply(manager, decision, missing);
+    return applied.queued;
   }
 }
 
@@ -175,15 +156,9 @@ function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
-/** A new open incident row for a transition's condition. */
-function openIncidentRow(
-  repo: Repository<Incident>,
-  transition: Transition,
-  openedAt: Date,
-  muted: boolean,
-  figures: Record<string, unknown>,
-): Incident {
-  return repo.create({
+/** The open incident row of a transition's condition that gaia.db lost. */
+function openIncidentRow(transition: Transition, openedAt: Date, figures: Record<string, unknown>): Omit<Incident, "id"> {
+  return {
     key: transition.key,
     subjectKind: transition.subject.kind,
     subjectName: transition.subject.name,
@@ -193,7 +168,9 @@ function openIncidentRow(
     resolvedAt: null,
     acknowledgedAt: null,
     acknowledgedBy: null,
-    muted,
+    muted: false,
+    announced: false,
+    lastNotifiedAt: null,
     figures,
-  });
+  };
 }

@@ -4,126 +4,79 @@
  * it opens and its alert commit together or not at all.
  */
 import type { EntityManager } from "typeorm";
-import type { AlertPayload } from "../alerts/alert.js";
-import type { Outbox } from "../alerts/outbox.js";
-import type { AuditTrail } from "../entities/audit-trail.js";
-import { Incident } from "../entities/incident.js";
 import type { TaskAlert, TaskDecision } from "../tasks/task-rules.js";
-
-/** Reminder bookkeeping of one open task incident (kept in the state table beside the rows). */
-export interface IncidentNotice {
-  /** ISO: when the last opened or reminder alert fell due. */
-  lastNotifiedAt: string;
-  /** Whether an alert about it was queued (not when it opened muted and stayed so). */
-  announced: boolean;
-}
-
-/** What applying decisions changed. */
-export interface AppliedDecisions {
-  /** The reminder bookkeeping after the decisions, by incident id. */
-  notices: Record<string, IncidentNotice>;
-  /** How many alerts were queued (delivery should be kicked after the commit). */
-  queued: number;
-}
+import type { AlertFacts, IncidentDecision, IncidentLedger } from "./incident-ledger.js";
 
 /** Records task decisions; see the file comment. */
 export class TaskIncidentRecorder {
-  constructor(private readonly options: { audit: AuditTrail; outbox: Outbox }) {}
+  constructor(private readonly ledger: IncidentLedger) {}
 
-  /** Applies the decisions within `manager`'s transaction; returns the next reminder bookkeeping. */
-  async apply(manager: EntityManager, decisions: readonly TaskDecision[], notices: Readonly<Record<string, IncidentNotice>>, now: Date): Promise<AppliedDecisions> {
-    const next: Record<string, IncidentNotice> = { ...notices };
-    const repo = manager.getRepository(Incident);
+  /** Applies the decisions within `manager`'s transaction; returns how many alerts were queued (kick delivery after the commit). */
+  async apply(manager: EntityManager, decisions: readonly TaskDecision[], now: Date): Promise<{ queued: number }> {
     let queued = 0;
     for (const decision of decisions) {
-      switch (decision.kind) {
-        case "open": {
-          const incident = await repo.save(
-            repo.create({
-              key: decision.key,
-              subjectKind: "task",
-              subjectName: decision.task,
-              condition: decision.condition,
-              status: "open",
-              openedAt: decision.openedAt,
-              resolvedAt: null,
-              acknowledgedAt: null,
-              acknowledgedBy: null,
-              muted: decision.muted,
-              figures: { ...decision.figures },
-            }),
-          );
-          next[String(incident.id)] = { lastNotifiedAt: now.toISOString(), announced: decision.notify };
-          await this.audit(manager, decision.task, incident.id, decision.alert, decision.muted);
-          if (decision.notify) queued += await this.enqueue(manager, decision.task, incident.id, decision.alert);
-          break;
-        }
-        case "update": {
-          const incident = await repo.findOneBy({ id: decision.incidentId });
-          if (!incident) break;
-          incident.figures = { ...(incident.figures ?? {}), ...decision.figures };
-          await repo.save(incident);
-          break;
-        }
-        case "resolve": {
-          const incident = await repo.findOneBy({ id: decision.incidentId });
-          if (!incident) break;
-          incident.status = "resolved";
-          incident.resolvedAt = decision.resolvedAt;
-          await repo.save(incident);
-          delete next[String(incident.id)];
-          await this.audit(manager, decision.task, incident.id, decision.alert, !decision.notify);
-          if (decision.notify) queued += await this.enqueue(manager, decision.task, incident.id, decision.alert);
-          break;
-        }
-        case "remind": {
-          const previous = next[String(decision.incidentId)];
-          next[String(decision.incidentId)] = { lastNotifiedAt: now.toISOString(), announced: (previous?.announced ?? false) || decision.notify };
-          if (decision.notify) {
-            await this.audit(manager, decision.task, decision.incidentId, decision.alert, false);
-            queued += await this.enqueue(manager, decision.task, decision.incidentId, decision.alert);
-          }
-          break;
-        }
-      }
+      const applied = await this.ledger.apply(manager, ledgerDecision(decision, now));
+      if (applied.queued) queued++;
     }
-    return { notices: next, queued };
-  }
-
-  private async enqueue(manager: EntityManager, task: string, incidentId: number, alert: TaskAlert): Promise<number> {
-    await this.options.outbox.enqueue({ kind: "alert", payload: taskAlertPayload(task, incidentId, alert) }, { manager });
-    return 1;
-  }
-
-  private async audit(manager: EntityManager, task: string, incidentId: number, alert: TaskAlert, silent: boolean): Promise<void> {
-    await this.options.audit.record(
-      {
-        kind: alert.change === "opened" ? `task.${alert.condition}` : `task.${alert.condition}.${alert.change}`,
-        subject: task,
-        at: alert.at,
-        message: auditMessage(task, alert),
-        // The output tail stays out of the audit trail: it is the job's, not gaia's, to keep.
-        details: { incidentId, lines: alert.details, ...(alert.durationMs !== undefined ? { durationMs: alert.durationMs } : {}), ...(silent ? { sent: false } : {}) },
-      },
-      { manager },
-    );
+    return { queued };
   }
 }
 
+/** A task decision in the ledger's terms. */
+function ledgerDecision(decision: TaskDecision, now: Date): IncidentDecision {
+  switch (decision.kind) {
+    case "open":
+      return {
+        kind: "open",
+        key: decision.key,
+        subjectKind: "task",
+        subject: decision.task,
+        condition: decision.condition,
+        openedAt: decision.openedAt,
+        muted: decision.muted,
+        figures: { ...decision.figures },
+        ...told(decision.task, decision.alert, decision.notify, now, decision.muted),
+      };
+    case "update":
+      return { kind: "update", ref: { incidentId: decision.incidentId }, figures: { ...decision.figures } };
+    case "resolve":
+      return { kind: "resolve", ref: { incidentId: decision.incidentId }, ...told(decision.task, decision.alert, decision.notify, now, !decision.notify) };
+    case "remind": {
+      const { audit, ...rest } = told(decision.task, decision.alert, decision.notify, now, false);
+      // A reminder that stays quiet (muted) leaves no audit event; its clock moves on all the same.
+      return { kind: "remind", ref: { incidentId: decision.incidentId }, ...rest, ...(decision.notify ? { audit } : {}) };
+    }
+  }
+}
+
+function told(task: string, alert: TaskAlert, notify: boolean, now: Date, silent: boolean) {
+  return {
+    at: alert.at,
+    notifiedAt: now,
+    notify,
+    alert: taskAlertPayload(task, alert),
+    audit: {
+      kind: alert.change === "opened" ? `task.${alert.condition}` : `task.${alert.condition}.${alert.change}`,
+      message: auditMessage(task, alert),
+      // The output tail stays out of the audit trail: it is the job's, not gaia's, to keep.
+      details: { lines: alert.details, ...(alert.durationMs !== undefined ? { durationMs: alert.durationMs } : {}), ...(silent ? { sent: false } : {}) },
+    },
+  };
+}
+
 /** The outbox payload of a task alert: data for `bot/render/`, never HTML. */
-export function taskAlertPayload(task: string, incidentId: number, alert: TaskAlert): AlertPayload {
+export function taskAlertPayload(task: string, alert: TaskAlert): AlertFacts {
   return {
     subjectKind: "task",
     subject: task,
     condition: alert.condition,
     change: alert.change,
-    incidentId,
     at: alert.at.toISOString(),
     openedAt: alert.openedAt.toISOString(),
     ...(alert.durationMs !== undefined ? { durationMs: alert.durationMs } : {}),
     ...(alert.details.length ? { details: alert.details } : {}),
     ...(alert.pre ? { pre: alert.pre } : {}),
-    ...(alert.change === "resolved" ? {} : { actions: ["ack", "mute"] as AlertPayload["actions"] }),
+    ...(alert.change === "resolved" ? {} : { actions: ["ack", "mute"] as AlertFacts["actions"] }),
   };
 }
 

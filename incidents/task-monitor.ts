@@ -18,19 +18,18 @@ import type { Logger } from "pino";
 import { OUTPUT_TAIL_LIMIT } from "../tasks/output-tail.js";
 import type { RunEndReport, RunStartReport } from "../tasks/run-report.js";
 import { readSpool, removeSpooled, setAsideSpooled } from "../tasks/spooled-runs.js";
-import { TaskIncidentRecorder, type IncidentNotice } from "./task-incidents.js";
+import { IncidentLedger } from "./incident-ledger.js";
+import { TaskIncidentRecorder } from "./task-incidents.js";
 import { evaluateTask, type FinishedRun, type OpenTaskIncident, type TaskFacts, type TaskRuleSettings } from "../tasks/task-rules.js";
 
 /** Where the tasks' bookkeeping lives in gaia.db's state table. */
 export const TASKS_STATE_KEY = "tasks.state";
 
-/** What the task rules remember besides the rows: since when each task is known, and reminders. */
+/** What the task rules remember besides the rows: since when each task is known (reminders are incident columns). */
 interface TasksState {
   version: 1;
   /** ISO, by task name: when the monitor first knew the task (the missed-run clock's start). */
   firstKnownAt: Record<string, string>;
-  /** By incident id. */
-  notices: Record<string, IncidentNotice>;
 }
 
 /** A report the monitor cannot take: an unknown task (404) or a run id used by another task (409). */
@@ -59,15 +58,17 @@ export interface TaskMonitorOptions {
 /** See the file comment. */
 export class TaskMonitor {
   private readonly tasks: Map<string, TaskConfig>;
+  private readonly ledger: IncidentLedger;
   private readonly recorder: TaskIncidentRecorder;
-  private state: TasksState = { version: 1, firstKnownAt: {}, notices: {} };
+  private state: TasksState = { version: 1, firstKnownAt: {} };
   private queue: Promise<unknown> = Promise.resolve();
   private loaded = false;
   private readonly reportedBadFiles = new Set<string>();
 
   constructor(private readonly options: TaskMonitorOptions) {
     this.tasks = new Map(options.tasks.map((t) => [t.name, t]));
-    this.recorder = new TaskIncidentRecorder({ audit: options.audit, outbox: options.outbox });
+    this.ledger = new IncidentLedger({ audit: options.audit, outbox: options.outbox });
+    this.recorder = new TaskIncidentRecorder(this.ledger);
   }
 
   /** The configured tasks, in gaia.yml order. */
@@ -155,7 +156,7 @@ export class TaskMonitor {
     await this.serially(() => this.transaction(async (manager, now) => {
       await this.closeOrphans(manager, now);
       return undefined;
-    }, () => ({ tasks: [...this.tasks.values()], prune: true })));
+    }, () => ({ tasks: [...this.tasks.values()] })));
   }
 
   /**
@@ -221,45 +222,34 @@ export class TaskMonitor {
   }
 
   /**
-   * Runs `body` in a transaction, then the rules for the tasks `after(result)` names, then saves
-   * the bookkeeping (pruned of incidents no longer open, when asked).
+   * Runs `body` in a transaction, then the rules for the tasks `after(result)` names, and applies
+   * their decisions to the ledger in the same transaction.
    */
   private async transaction<T>(
     body: (manager: EntityManager, now: Date) => Promise<T>,
-    after: (value: T) => { tasks: TaskConfig[]; prune?: boolean },
+    after: (value: T) => { tasks: TaskConfig[] },
   ): Promise<T> {
     let queued = 0;
-    let nextState: TasksState | undefined;
     const value = await this.options.dataSource.transaction(async (manager) => {
       const now = this.options.now();
       const result = await body(manager, now);
-      const { tasks, prune } = after(result);
+      const { tasks } = after(result);
       if (tasks.length === 0) return result;
       const settings: TaskRuleSettings = { remindMs: this.options.remindMs, mutes: await activeMutes(manager, now) };
-      let notices = this.state.notices;
       for (const task of tasks) {
-        const facts = await this.facts(manager, task, notices);
+        const facts = await this.facts(manager, task);
         const decisions = evaluateTask(facts, settings, now);
         if (decisions.length === 0) continue;
-        const applied = await this.recorder.apply(manager, decisions, notices, now);
-        notices = applied.notices;
-        queued += applied.queued;
-      }
-      if (prune) notices = await withoutClosed(manager, notices);
-      if (JSON.stringify(notices) !== JSON.stringify(this.state.notices)) {
-        nextState = { ...this.state, notices };
-        await this.options.state.set(TASKS_STATE_KEY, nextState, { manager });
+        queued += (await this.recorder.apply(manager, decisions, now)).queued;
       }
       return result;
     });
-    // Only a committed transaction changes what the rules remember.
-    if (nextState) this.state = nextState;
     if (queued > 0) this.options.outbox.kick();
     return value;
   }
 
   /** What gaia.db says about one task, for the rules. */
-  private async facts(manager: EntityManager, task: TaskConfig, notices: Record<string, IncidentNotice>): Promise<TaskFacts> {
+  private async facts(manager: EntityManager, task: TaskConfig): Promise<TaskFacts> {
     const runs = manager.getRepository(TaskRun);
     const finished = { task: task.name, endedAt: Not(IsNull()) };
     const order = { endedAt: "DESC", startedAt: "DESC" } as const;
@@ -274,7 +264,7 @@ export class TaskMonitor {
     });
     const open: TaskFacts["open"] = {};
     for (const row of openRows) {
-      const incident = openIncident(row, notices);
+      const incident = openIncident(row);
       if (row.condition === "missed") open.missed ??= incident;
       else open.failed ??= incident;
     }
@@ -289,23 +279,9 @@ export class TaskMonitor {
   }
 
   private async closeOrphans(manager: EntityManager, now: Date): Promise<void> {
-    const repo = manager.getRepository(Incident);
-    const open = await repo.find({ where: { subjectKind: "task", status: "open" } });
+    const open = await manager.getRepository(Incident).find({ where: { subjectKind: "task", status: "open" } });
     for (const incident of open) {
-      if (this.tasks.has(incident.subjectName)) continue;
-      incident.status = "resolved";
-      incident.resolvedAt = now;
-      await repo.save(incident);
-      await this.options.audit.record(
-        {
-          kind: "incident.closed",
-          subject: incident.subjectName,
-          at: now,
-          message: `Closed incident #${incident.id} (${incident.key}) without an alert: the task is no longer in gaia.yml`,
-          details: { incidentId: incident.id, key: incident.key },
-        },
-        { manager },
-      );
+      if (!this.tasks.has(incident.subjectName)) await this.ledger.closeUnwatched(manager, incident, now, "the task is no longer in gaia.yml");
     }
   }
 
@@ -348,13 +324,6 @@ async function activeMutes(manager: EntityManager, now: Date): Promise<{ subject
   return rows.map((row) => ({ subject: row.subject, until: row.until }));
 }
 
-/** The bookkeeping of open task incidents only. */
-async function withoutClosed(manager: EntityManager, notices: Record<string, IncidentNotice>): Promise<Record<string, IncidentNotice>> {
-  const open = await manager.getRepository(Incident).find({ select: { id: true }, where: { subjectKind: "task", status: "open" } });
-  const ids = new Set(open.map((row) => String(row.id)));
-  return Object.fromEntries(Object.entries(notices).filter(([id]) => ids.has(id)));
-}
-
 function finishedRun(row: TaskRun): FinishedRun {
   return {
     id: row.id,
@@ -366,17 +335,15 @@ function finishedRun(row: TaskRun): FinishedRun {
   };
 }
 
-function openIncident(row: Incident, notices: Record<string, IncidentNotice>): OpenTaskIncident {
-  const notice = notices[String(row.id)];
+function openIncident(row: Incident): OpenTaskIncident {
   const runId = row.figures?.runId;
   const failedRuns = row.figures?.failedRuns;
   return {
     id: row.id,
     condition: row.condition,
     openedAt: row.openedAt,
-    // An incident the bookkeeping does not know (a state row lost) counts as announced when it opened.
-    lastNotifiedAt: notice ? new Date(notice.lastNotifiedAt) : row.openedAt,
-    announced: notice ? notice.announced : !row.muted,
+    lastNotifiedAt: row.lastNotifiedAt ?? row.openedAt,
+    announced: row.announced,
     acknowledged: row.acknowledgedAt !== null,
     ...(typeof runId === "string" ? { runId } : {}),
     ...(typeof failedRuns === "number" ? { failedRuns } : {}),
@@ -389,15 +356,12 @@ function notAfter(date: Date, now: Date): Date {
 }
 
 function restoreState(value: unknown): TasksState {
-  const state: TasksState = { version: 1, firstKnownAt: {}, notices: {} };
+  const state: TasksState = { version: 1, firstKnownAt: {} };
   if (typeof value !== "object" || value === null) return state;
   const raw = value as Partial<TasksState>;
   if (raw.version !== 1) return state;
   for (const [name, at] of Object.entries(raw.firstKnownAt ?? {})) {
     if (typeof at === "string" && !Number.isNaN(Date.parse(at))) state.firstKnownAt[name] = at;
-  }
-  for (const [id, notice] of Object.entries(raw.notices ?? {})) {
-    if (notice && typeof notice.lastNotifiedAt === "string" && typeof notice.announced === "boolean") state.notices[id] = notice;
   }
   return state;
 }
