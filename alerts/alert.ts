@@ -1,3 +1,5 @@
+import type { ServiceMatch } from "../config/types.js";
+
 /**
  * What an alert says, as data (not HTML): written to the outbox before any network call and
  * rendered by `bot/render/` at delivery time. Monitoring (services, host) and tasks both produce it.
@@ -18,7 +20,12 @@ export interface AlertPayload {
   durationMs?: number;
   /** The figure and its threshold, for threshold alerts. */
   figures?: { value?: number; threshold?: number; unit?: "%" | "%core" | "bytes" };
-  /** Extra lines (plain text; escaped when rendered): top processes, other services down... */
+  /** Facts that help the admin act (other services down, the busiest processes...), worded by `bot/render/`. */
+  facts?: AlertFact[];
+  /**
+   * Extra lines of plain text (escaped when rendered). Task alerts still carry their lines here, and
+   * so do service and host alerts queued before `facts` existed (outbox rows of an older gaia.db).
+   */
   details?: string[];
   /** A block shown monospaced, e.g. a task's output tail (already redacted). */
   pre?: string;
@@ -34,3 +41,22 @@ export interface NoticePayload {
   title: string;
   lines?: string[];
 }
+
+/** A process named in an alert: its command line already redacted of secrets. */
+export interface AlertProcess {
+  pid: number;
+  command: string;
+  cpuPercent: number;
+  memoryBytes: number;
+}
+
+/** One fact an alert carries beside its headline, as data; `bot/render/alert-facts.ts` words it. */
+export type AlertFact =
+  /** How the service is found (its `match:` in gaia.yml). */
+  | { kind: "watchedBy"; match: ServiceMatch }
+  | { kind: "alsoDown"; services: string[] }
+  | { kind: "runningAgain"; processCount: number; pids: number[] }
+  | { kind: "topProcesses"; by: "cpu" | "memory"; processes: AlertProcess[] }
+  | { kind: "summedOver"; processCount: number }
+  | { kind: "flapping"; changes?: number }
+  | { kind: "settled"; up: boolean };

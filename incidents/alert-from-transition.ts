@@ -1,9 +1,11 @@
 /**
- * What a rules transition says, as alert data: the figure and its threshold, the lines that help
+ * What a rules transition says, as alert data: the figure and its threshold, the facts that help
  * the admin act (other services down, the busiest processes, what the service was matched by),
- * and the buttons to offer. Pure: everything comes from the arguments.
+ * and the buttons to offer. Facts, never sentences: `bot/render/` words them. Pure: everything
+ * comes from the arguments.
  */
-import type { ServiceConfig, ServiceMatch } from "../config/types.js";
+import type { AlertFact, AlertProcess } from "../alerts/alert.js";
+import type { ServiceConfig } from "../config/types.js";
 import { redactSecrets } from "../config/redact.js";
 import type { MonitorState, Transition } from "../monitor/rules.js";
 import type { ProcessSample, Snapshot } from "../monitor/snapshot.js";
@@ -11,8 +13,6 @@ import type { AlertFacts } from "./incident-ledger.js";
 
 /** How many processes a host CPU or memory alert names. */
 export const TOP_PROCESSES_IN_ALERT = 3;
-/** Command lines in alerts are cut here: enough to tell two `node` processes apart. */
-const COMMAND_LINE_CHARS = 80;
 
 export interface AlertContext {
   /** The snapshot of the probe that made the transition. */
@@ -38,46 +38,39 @@ export function alertFromTransition(transition: Transition, context: AlertContex
   const { value, threshold, unit } = transition.figures;
   if (value !== undefined && threshold !== undefined && unit !== undefined) payload.figures = { value, threshold, unit };
 
-  const details = detailLines(transition, context);
-  if (details.length > 0) payload.details = details;
+  const facts = factsOf(transition, context);
+  if (facts.length > 0) payload.facts = facts;
   const actions = actionsFor(transition, context.service);
   if (actions.length > 0) payload.actions = actions;
   return payload;
 }
 
-function detailLines(transition: Transition, context: AlertContext): string[] {
+function factsOf(transition: Transition, context: AlertContext): AlertFact[] {
   const { subject, condition, change } = transition;
-  const lines: string[] = [];
+  const facts: AlertFact[] = [];
   if (condition === "down" && change !== "resolved") {
-    if (context.service) lines.push(`Watched by: ${describeMatch(context.service.match)}`);
+    if (context.service) facts.push({ kind: "watchedBy", match: { ...context.service.match } });
     const others = otherServicesDown(context.state, subject.name);
-    if (others.length > 0) lines.push(`Also down: ${others.join(", ")}`);
+    if (others.length > 0) facts.push({ kind: "alsoDown", services: others });
   }
   if (condition === "down" && change === "resolved") {
     const observation = context.snapshot.services.find((s) => s.name === subject.name);
-    if (observation && observation.pids.length > 0) {
-      lines.push(`Running again: ${plural(observation.processCount, "process", "processes")}, pid ${observation.pids.slice(0, 5).join(", ")}`);
-    }
+    if (observation && observation.pids.length > 0) facts.push({ kind: "runningAgain", processCount: observation.processCount, pids: observation.pids.slice(0, 5) });
   }
   if (subject.kind === "host" && (condition === "cpu" || condition === "memory") && change !== "resolved") {
     const top = context.snapshot.topProcesses(condition, TOP_PROCESSES_IN_ALERT);
-    if (top.length > 0) {
-      lines.push(`Top processes by ${condition === "cpu" ? "CPU" : "memory"}:`);
-      top.forEach((p, i) => lines.push(`${i + 1}. ${describeProcess(p, condition)}`));
-    }
+    if (top.length > 0) facts.push({ kind: "topProcesses", by: condition, processes: top.map(alertProcess) });
   }
   if (subject.kind === "service" && (condition === "cpu" || condition === "memory") && change !== "resolved") {
     const observation = context.snapshot.services.find((s) => s.name === subject.name);
-    if (observation && observation.processCount > 1) lines.push(`Summed over ${observation.processCount} processes`);
+    if (observation && observation.processCount > 1) facts.push({ kind: "summedOver", processCount: observation.processCount });
   }
   if (condition === "flapping" && change === "opened") {
     const changes = transition.figures.changes;
-    lines.push(`${changes ?? "Several"} down/up changes in a short time; single down/up alerts pause until it settles.`);
+    facts.push({ kind: "flapping", ...(typeof changes === "number" ? { changes } : {}) });
   }
-  if (condition === "flapping" && change === "resolved") {
-    lines.push(`It is ${transition.figures.up === false ? "down" : "up"} now.`);
-  }
-  return lines;
+  if (condition === "flapping" && change === "resolved") facts.push({ kind: "settled", up: transition.figures.up !== false });
+  return facts;
 }
 
 function actionsFor(transition: Transition, service: ServiceConfig | undefined): NonNullable<AlertFacts["actions"]> {
@@ -98,37 +91,7 @@ function otherServicesDown(state: MonitorState, self: string): string[] {
   return names;
 }
 
-/** How a service is found, in words: "process node with “agent.js” in its command line". */
-export function describeMatch(match: ServiceMatch): string {
-  switch (match.kind) {
-    case "process":
-      return match.args ? `process ${match.process} with “${match.args}” in its command line` : `process ${match.process}`;
-    case "pidfile":
-      return `pidfile ${match.pidfile}`;
-    case "port":
-      return `whatever listens on TCP port ${match.port}`;
-  }
-}
-
-function describeProcess(process: ProcessSample, by: "cpu" | "memory"): string {
-  const command = redactSecrets(process.commandLine || process.name);
-  const shown = command.length > COMMAND_LINE_CHARS ? `${command.slice(0, COMMAND_LINE_CHARS - 1)}…` : command;
-  const figure = by === "cpu" ? `${Math.round(process.cpuPercent)}% of one core` : `${formatBytes(process.memoryBytes)}`;
-  return `${shown} (pid ${process.pid}): ${figure}`;
-}
-
-/** Bytes the way people read them: 512 MB, 1.2 GB (powers of 1000, like df -H). */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
+/** A process as an alert names it; secrets in its command line are redacted before it is stored. */
+function alertProcess(process: ProcessSample): AlertProcess {
+  return { pid: process.pid, command: redactSecrets(process.commandLine || process.name), cpuPercent: process.cpuPercent, memoryBytes: process.memoryBytes };
 }

@@ -106,7 +106,7 @@ export class IncidentRecorder {
           ...(transition.durationMs !== undefined ? { durationMs: transition.durationMs } : {}),
           ...(transition.muted ? { muted: true } : {}),
           ...(transition.suppressed ? { suppressed: "flapping" } : {}),
-          ...(alert.details ? { details: alert.details } : {}),
+          ...(alert.facts ? { facts: alert.facts } : {}),
         },
       },
     };

@@ -5,9 +5,10 @@
  * Every dynamic value is escaped; no message exceeds Telegram's 4096 characters.
  */
 import type { AlertPayload, NoticePayload } from "../../alerts/alert.js";
-import { formatBytes } from "../../incidents/alert-from-transition.js";
 import type { DeliveryItem, DeliveryMessage } from "../../alerts/delivery-plan.js";
 import { formatDuration } from "../../config/durations.js";
+import { alertDetailLines } from "./alert-facts.js";
+import { formatBytes } from "./figures.js";
 import { escapeHtml, html, TELEGRAM_TEXT_LIMIT, type RenderedMessage } from "./html.js";
 
 type Keyboard = NonNullable<RenderedMessage["reply_markup"]>["inline_keyboard"];
@@ -68,7 +69,7 @@ function renderNoticeBody(payload: NoticePayload): string {
 }
 
 function renderAlertBody(payload: AlertPayload, openedToo: boolean, preChars: number, now: Date): string {
-  const lines = [headline(payload, openedToo, now), ...(payload.details ?? []).map((line) => escapeHtml(line))];
+  const lines = [headline(payload, openedToo, now), ...alertDetailLines(payload).map((line) => escapeHtml(line))];
   if (payload.pre) lines.push(`<pre>${escapeTail(payload.pre, preChars)}</pre>`);
   return lines.join("\n");
 }

@@ -1,5 +1,6 @@
 import { formatDuration } from "../../config/durations.js";
 import { approvalCallbackData } from "../callbacks/approval-callback-data.js";
+import { formatZonedDateTime } from "./figures.js";
 import { html, type RenderedMessage } from "./html.js";
 
 /** What an approval message shows; an `ApprovalRequest` row fits. */
@@ -30,7 +31,7 @@ export function renderApprovalRequest(card: ApprovalCard, context: { host: strin
   const lines = [
     "🔐 <b>Approval requested</b>",
     ...body(card, context.host),
-    html`Expires ${formatUtc(card.expiresAt)} (in ${formatDuration(Math.max(0, left))})`,
+    html`Expires ${formatZonedDateTime(card.expiresAt)} (in ${formatDuration(Math.max(0, left))})`,
   ];
   return {
     text: lines.join("\n"),
@@ -67,9 +68,9 @@ export function renderPressAnswer(
       return outcome.request.status === "approved" ? "Approved." : "Denied.";
     case "already": {
       const { request } = outcome;
-      if (request.status === "expired") return `This request expired at ${formatUtc(request.expiresAt)}.`;
+      if (request.status === "expired") return `This request expired at ${formatZonedDateTime(request.expiresAt)}.`;
       const verb = request.status === "approved" ? "approved" : "denied";
-      return truncate(`Already ${verb} by ${request.decidedBy ?? "someone"} at ${request.decidedAt ? formatUtc(request.decidedAt) : "an earlier time"}.`, 200);
+      return truncate(`Already ${verb} by ${request.decidedBy ?? "someone"} at ${request.decidedAt ? formatZonedDateTime(request.decidedAt) : "an earlier time"}.`, 200);
     }
     case "unknown":
       return "This approval request no longer exists.";
@@ -78,20 +79,15 @@ export function renderPressAnswer(
   }
 }
 
-/** A moment as people on different hosts read it alike: `2026-11-25 13:52:07 UTC`. */
-export function formatUtc(date: Date): string {
-  return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
-}
-
 function outcomeLine(card: ApprovalCard): string {
-  const when = card.decidedAt ? formatUtc(card.decidedAt) : "";
+  const when = card.decidedAt ? formatZonedDateTime(card.decidedAt) : "";
   switch (card.status) {
     case "approved":
       return html`✅ <b>Approved</b> by ${card.decidedBy ?? "an admin"} at ${when}`;
     case "denied":
       return html`❌ <b>Denied</b> by ${card.decidedBy ?? "an admin"} at ${when}`;
     case "expired":
-      return html`⌛ <b>Expired</b> at ${formatUtc(card.expiresAt)} without a decision`;
+      return html`⌛ <b>Expired</b> at ${formatZonedDateTime(card.expiresAt)} without a decision`;
     default:
       return "🔐 <b>Approval requested</b>";
   }
@@ -101,7 +97,7 @@ function body(card: ApprovalCard, host: string): string[] {
   const lines = [html`<b>${truncate(card.title, TITLE_MAX)}</b>`];
   if (card.details) lines.push(html`${truncate(card.details, DETAILS_MAX)}`);
   lines.push("");
-  lines.push(html`Requested by ${truncate(card.requester ?? "a local script", REQUESTER_MAX)} on ${truncate(host, HOST_MAX)} at ${formatUtc(card.createdAt)}`);
+  lines.push(html`Requested by ${truncate(card.requester ?? "a local script", REQUESTER_MAX)} on ${truncate(host, HOST_MAX)} at ${formatZonedDateTime(card.createdAt)}`);
   return lines;
 }
 

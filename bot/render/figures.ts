@@ -1,16 +1,19 @@
 /**
- * How figures read in chat messages: sizes, percentages, clock times and dates. Dates use the
- * host's local time zone, the one its admin lives with (cron, logs and `date` use it too).
+ * How figures read in chat messages and on the terminal: sizes, percentages, clock times and dates.
+ * One time-zone rule: every time is in the host's local zone, the one its admin lives with (cron,
+ * logs and `date` use it too); where a reader could doubt which zone (approval requests, read by
+ * people on other hosts), the zone is named (`formatZonedDateTime`).
  */
 
+/** Sizes are in powers of 1024 everywhere gaia shows one (alerts, /status, /top), named as such. */
 const SIZE_STEPS = [
-  { unit: "TB", bytes: 1024 ** 4 },
-  { unit: "GB", bytes: 1024 ** 3 },
-  { unit: "MB", bytes: 1024 ** 2 },
-  { unit: "KB", bytes: 1024 },
+  { unit: "TiB", bytes: 1024 ** 4 },
+  { unit: "GiB", bytes: 1024 ** 3 },
+  { unit: "MiB", bytes: 1024 ** 2 },
+  { unit: "KiB", bytes: 1024 },
 ];
 
-/** A byte count the way people read it: `512 B`, `45.2 MB`, `7.8 GB` (powers of 1024). */
+/** The one byte formatter: `512 B`, `45.2 MiB`, `7.8 GiB` (powers of 1024). */
 export function formatBytes(bytes: number): string {
   for (const { unit, bytes: size } of SIZE_STEPS) {
     if (bytes >= size) {
@@ -21,7 +24,7 @@ export function formatBytes(bytes: number): string {
   return `${Math.max(0, Math.round(bytes))} B`;
 }
 
-/** A byte count in at most 5 characters for table columns: `980K`, `45.2M`, `1.2G`. */
+/** The same figure in at most 5 characters for table columns: `980K`, `45.2M`, `1.2G` (powers of 1024). */
 export function formatBytesShort(bytes: number): string {
   for (const { unit, bytes: size } of SIZE_STEPS) {
     if (bytes >= size) {
@@ -59,6 +62,15 @@ export function formatDay(date: Date): string {
 /** `2026-06-01 12:03` in local time. */
 export function formatDateTime(date: Date): string {
   return `${formatDay(date)} ${formatClock(date)}`;
+}
+
+/** `2026-06-01 12:03:15 CET`: local time with its zone named, for messages read far from the host. */
+export function formatZonedDateTime(date: Date): string {
+  return `${formatDay(date)} ${formatClockSeconds(date)} ${zoneName(date)}`;
+}
+
+function zoneName(date: Date): string {
+  return new Intl.DateTimeFormat("en-GB", { timeZoneName: "short" }).formatToParts(date).find((part) => part.type === "timeZoneName")?.value ?? "";
 }
 
 /**

@@ -3,6 +3,7 @@ import type { DataSource } from "typeorm";
 import type { AlertPayload } from "../../alerts/alert.js";
 import { MuteList } from "../../alerts/mute-list.js";
 import { Outbox } from "../../alerts/outbox.js";
+import { alertDetailLines } from "../../bot/render/alert-facts.js";
 import { silentLogger } from "../../cli/logger.js";
 import type { GaiaConfig, ServiceConfig } from "../../config/types.js";
 import { AuditEvent } from "../../entities/audit-event.js";
@@ -110,9 +111,9 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
     ]);
     const [agentAlert, dbAlert] = await alerts();
     expect(agentAlert).toMatchObject({ subjectKind: "service", subject: "agent", condition: "down", change: "opened", incidentId: rows[0].id });
-    expect(agentAlert.details).toEqual(["Watched by: process node with “agent.js” in its command line", "Also down: db"]);
+    expect(alertDetailLines(agentAlert)).toEqual(["Watched by: process node with “agent.js” in its command line", "Also down: db"]);
     expect(agentAlert.actions).toEqual(["ack", "mute", "restart"]);
-    expect(dbAlert.details).toEqual(["Watched by: whatever listens on TCP port 5432", "Also down: agent"]);
+    expect(alertDetailLines(dbAlert)).toEqual(["Watched by: whatever listens on TCP port 5432", "Also down: agent"]);
     expect(dbAlert.actions).toEqual(["ack", "mute"]);
     const events = await dataSource.getRepository(AuditEvent).find({ order: { id: "ASC" } });
     expect(events.map((e) => [e.kind, e.subject, e.message])).toEqual([
@@ -206,11 +207,11 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
     }
     expect((await alerts()).map((a) => `${a.condition} ${a.change}`)).toEqual(["down opened", "down resolved", "down opened", "flapping opened"]);
     const flapping = (await alerts())[3];
-    expect(flapping.details).toEqual(["4 down/up changes in a short time; single down/up alerts pause until it settles."]);
+    expect(alertDetailLines(flapping)).toEqual(["4 down/up changes in a short time; single down/up alerts pause until it settles."]);
     // Ten quiet minutes later it has settled.
     await cycles(monitor, 41);
     expect((await alerts()).map((a) => `${a.condition} ${a.change}`).slice(4)).toEqual(["flapping resolved"]);
-    expect((await alerts())[4].details).toEqual(["It is up now."]);
+    expect(alertDetailLines((await alerts())[4])).toEqual(["It is up now."]);
   });
 
   it("names the three busiest processes in a host CPU alert, with secrets in their command lines redacted", async () => {
@@ -221,7 +222,7 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
     expect(cpu).toMatchObject({ subjectKind: "host", condition: "cpu", figures: { value: 97, threshold: 90, unit: "%" } });
     // One tap must not mute everything: the host's alerts offer Ack only.
     expect(cpu.actions).toEqual(["ack"]);
-    expect(cpu.details).toEqual([
+    expect(alertDetailLines(cpu)).toEqual([
       "Top processes by CPU:",
       "1. ffmpeg -i movie.mkv (pid 11): 150% of one core",
       "2. node agent.js --token=[REDACTED] (pid 12): 30% of one core",

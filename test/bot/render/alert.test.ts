@@ -29,7 +29,13 @@ function plain(text: string): string {
 describe("alert messages as the admin reads them", () => {
   it("says a service is down, how it was watched, which others are down, and offers Ack, Mute 1h and Restart", () => {
     const message = renderAlert(
-      payload({ details: ["Watched by: process node with “agent.js” in its command line", "Also down: db, cache"], actions: ["ack", "mute", "restart"] }),
+      payload({
+        facts: [
+          { kind: "watchedBy", match: { kind: "process", process: "node", args: "agent.js" } },
+          { kind: "alsoDown", services: ["db", "cache"] },
+        ],
+        actions: ["ack", "mute", "restart"],
+      }),
       { now: NOW },
     );
     expect(plain(message.text)).toMatch(/^🔴 agent is down since \d\d:\d\d\nWatched by: process node with “agent.js” in its command line\nAlso down: db, cache$/);
@@ -50,7 +56,16 @@ describe("alert messages as the admin reads them", () => {
         subject: "host",
         condition: "cpu",
         figures: { value: 95.4, threshold: 90, unit: "%" },
-        details: ["Top processes by CPU:", "1. ffmpeg -i in.mkv (pid 12): 180% of one core", "2. node <app> & co (pid 13): 10% of one core"],
+        facts: [
+          {
+            kind: "topProcesses",
+            by: "cpu",
+            processes: [
+              { pid: 12, command: "ffmpeg -i in.mkv", cpuPercent: 180, memoryBytes: 0 },
+              { pid: 13, command: "node <app> & co", cpuPercent: 10, memoryBytes: 0 },
+            ],
+          },
+        ],
       }),
       { now: NOW },
     );
@@ -61,8 +76,11 @@ describe("alert messages as the admin reads them", () => {
 
     const service = renderAlert(payload({ condition: "cpu", figures: { value: 180, threshold: 90, unit: "%core" } }), { now: NOW });
     expect(plain(service.text)).toBe("🟠 agent CPU at 180% of one core (threshold 90%)");
-    const bytes = renderAlert(payload({ condition: "memory", figures: { value: 612e6, threshold: 512e6, unit: "bytes" } }), { now: NOW });
-    expect(plain(bytes.text)).toBe("🟠 agent memory at 612 MB (limit 512 MB)");
+    // Sizes read in powers of 1024 (MiB), in alerts as in /status and /top; `512MB` in gaia.yml is 10^6 bytes.
+    const bytes = renderAlert(payload({ condition: "memory", figures: { value: 612 * 1024 ** 2, threshold: 512 * 1024 ** 2, unit: "bytes" } }), { now: NOW });
+    expect(plain(bytes.text)).toBe("🟠 agent memory at 612 MiB (limit 512 MiB)");
+    const decimal = renderAlert(payload({ condition: "memory", figures: { value: 612e6, threshold: 512e6, unit: "bytes" } }), { now: NOW });
+    expect(plain(decimal.text)).toBe("🟠 agent memory at 584 MiB (limit 488 MiB)");
     const disk = renderAlert(payload({ subjectKind: "host", subject: "host", condition: "disk", change: "resolved", durationMs: 3_600_000, figures: { value: 80, threshold: 90, unit: "%" } }), { now: NOW });
     expect(plain(disk.text)).toBe("🟢 host disk back to normal: 80% used (threshold 90%), after 1h");
     expect(disk.reply_markup).toBeUndefined();
@@ -118,6 +136,7 @@ describe("alert messages as the admin reads them", () => {
   it("never exceeds 4096 characters: a huge backlog keeps whole alerts and says how many did not fit", () => {
     const items = Array.from({ length: 300 }, (_, i) => ({
       kind: "alert" as const,
+      // Ready-made lines, as outbox rows queued before alerts carried facts: shown as they are.
       payload: payload({ subject: `service-${i}`, incidentId: i + 1, details: [`Watched by: process node with “worker-${i}.js” in its command line`], actions: ["ack"] }),
     }));
     const rendered = renderDelivery({ chatId: 1, items }, NOW);

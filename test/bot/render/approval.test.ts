@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatUtc, renderApprovalOutcome, renderApprovalRequest, renderPendingApprovals, renderPressAnswer, type ApprovalCard } from "../../../bot/render/approval.js";
+import { renderApprovalOutcome, renderApprovalRequest, renderPendingApprovals, renderPressAnswer, type ApprovalCard } from "../../../bot/render/approval.js";
+import { formatZonedDateTime } from "../../../bot/render/figures.js";
 import { parseTelegramHtml } from "../../fakes/telegram-html.js";
 import { validateReplyMarkup } from "../../fakes/telegram-requests.js";
 
@@ -95,6 +96,6 @@ describe("an approval request as the admins see it", () => {
     expect(parseTelegramHtml(renderPendingApprovals(12, 10).text).text).toBe(
       "12 approval requests are waiting for a decision:\nThe oldest 10 follow; decide those to see the others.",
     );
-    expect(formatUtc(NOW)).toBe("2026-11-25 12:00:00 UTC");
+    expect(formatZonedDateTime(NOW)).toBe("2026-11-25 12:00:00 UTC");
   });
 });

@@ -4,8 +4,8 @@ import { formatBytes, formatBytesShort, formatDateTime, formatMoment, formatPerc
 describe("figures in messages", () => {
   it("write sizes, percentages and moments the way people read them", () => {
     expect(formatBytes(512)).toBe("512 B");
-    expect(formatBytes(45.2 * 1024 ** 2)).toBe("45.2 MB");
-    expect(formatBytes(200 * 1024 ** 3)).toBe("200 GB");
+    expect(formatBytes(45.2 * 1024 ** 2)).toBe("45.2 MiB");
+    expect(formatBytes(200 * 1024 ** 3)).toBe("200 GiB");
     expect(formatBytesShort(980 * 1024)).toBe("980K");
     expect(formatBytesShort(1.25 * 1024 ** 3)).toBe("1.3G");
     expect(formatPercent(3.44)).toBe("3.4%");

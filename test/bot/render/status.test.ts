@@ -15,12 +15,12 @@ describe("the /status message", () => {
     expect(message.text).toMatch(/^<b>Gaia · nas<\/b>\n<pre>/);
     expect(text).toContain("CPU    37%   ▁▂▂▃▄▅▅▆▇▇█ \n");
     expect(text).toContain("Memory 45%   ▄▄▄▄▄▄▄▄▄▄▄▄");
-    expect(text).toContain("3.6 GB of 7.8 GB");
-    expect(text).toContain("Disk   61%   120 GB of 200 GB");
+    expect(text).toContain("3.6 GiB of 7.8 GiB");
+    expect(text).toContain("Disk   61%   120 GiB of 200 GiB");
     expect(text).toContain("Load   0.52 0.40 0.31");
     expect(text).toContain("Uptime 3d 4h");
     expect(text).toContain("CPU is % of all cores; charts: the last hour, 5 min a bar.");
-    expect(text).toContain("🟢 agent · up 3d 4h · pid 1234 · CPU 12% · 120 MB");
+    expect(text).toContain("🟢 agent · up 3d 4h · pid 1234 · CPU 12% · 120 MiB");
     expect(text).toContain("Heartbeat 12:03 · figures of 12:03:15, probed every 15s");
     expect(message.reply_markup).toEqual({ inline_keyboard: [[{ text: "🔄 Refresh", callback_data: "st:0" }]] });
   });
@@ -43,7 +43,7 @@ describe("the /status message", () => {
     const text = seen(renderStatus(report).text);
     const lines = text.split("\n");
     expect(lines.indexOf("🔴 web · down since 11:58 (5m)")).toBeLessThan(lines.findIndex((l) => l.startsWith("🟢 agent")));
-    expect(text).toContain("🟢 db · up 3d 4h · pids 10, 11 +2 · CPU 12% · 120 MB · 🔕 muted until 14:00");
+    expect(text).toContain("🟢 db · up 3d 4h · pids 10, 11 +2 · CPU 12% · 120 MiB · 🔕 muted until 14:00");
     expect(text).toContain("Services (2 of 3 up)");
     expect(text).toContain("Open incidents (2)\n🔴 web down since 11:58 (5m) · acknowledged\n🟠 host disk since 2026-05-31 23:10 (12h 53m) · muted");
     expect(text).toContain("Pending approvals (1)\n⏳ Deploy <b>&amp; v2 · from deploy.sh · until 12:10");

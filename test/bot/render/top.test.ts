@@ -33,7 +33,7 @@ describe("the /top message", () => {
     expect(parsed.text).toBe(
       [
         "Top processes by CPU · 12:03:15",
-        "Host CPU 52% of 2 cores · memory 45% (3.6 GB of 7.8 GB)",
+        "Host CPU 52% of 2 cores · memory 45% (3.6 GiB of 7.8 GiB)",
         "  PID  CPU%   MEM NAME",
         "31337  99.8 45.2M node",
         "      node -e for(;;){} <b>&amp; x",
