@@ -1,6 +1,7 @@
-import { GrammyError, type Api } from "grammy";
+import type { Api } from "grammy";
 import { DeliveryRateLimited, DeliveryRefused, type AlertSender } from "../alerts/deliver-outbox.js";
 import { renderDelivery } from "./render/alert.js";
+import { classifyTelegramError } from "./telegram-errors.js";
 
 /** The longest retry_after the bot's auto-retry sleeps out by itself (its `maxDelaySeconds`). */
 const AUTO_RETRY_MAX_DELAY_MS = 60_000;
@@ -8,7 +9,8 @@ const AUTO_RETRY_MAX_DELAY_MS = 60_000;
 /**
  * The outbox's sender: renders a planned message with `bot/render/alert.ts` and sends it through
  * the Bot API, translating Telegram's answers into what delivery understands: 429 → wait
- * `retry_after`, 400/403 → refused for good, anything else (network, 5xx, deadline) → retry.
+ * `retry_after`, refused (4xx) → for good, anything else (network, 5xx, 401, deadline) → retry.
+ * The reading of Telegram's answer is `classifyTelegramError`'s, as for polling and approvals.
  */
 export function createAlertSender(api: Api, now: () => Date = () => new Date()): AlertSender {
   return async (message, signal) => {
@@ -32,12 +34,9 @@ export function createAlertSender(api: Api, now: () => Date = () => new Date()):
       if (signal.aborted && error instanceof Error && /waiting between retries/.test(error.message)) {
         throw new DeliveryRateLimited(AUTO_RETRY_MAX_DELAY_MS, "Too Many Requests: retry_after outlasted the attempt's deadline");
       }
-      if (error instanceof GrammyError) {
-        if (error.error_code === 429) {
-          throw new DeliveryRateLimited(Math.max(1, error.parameters?.retry_after ?? 5) * 1000, error.description);
-        }
-        if (error.error_code === 400 || error.error_code === 403) throw new DeliveryRefused(error.description);
-      }
+      const failure = classifyTelegramError(error);
+      if (failure?.kind === "rate-limited") throw new DeliveryRateLimited(failure.retryAfterMs, failure.description);
+      if (failure?.kind === "refused") throw new DeliveryRefused(failure.description);
       throw error;
     }
   };

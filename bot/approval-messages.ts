@@ -1,9 +1,9 @@
-import { GrammyError, type Api } from "grammy";
+import type { Api } from "grammy";
 import type { Logger } from "pino";
 import type { ApprovalRequests } from "../approvals/approval-requests.js";
 import type { ApprovalRequest } from "../entities/approval-request.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
-import { isTransient } from "./bot.js";
+import { classifyTelegramError } from "./telegram-errors.js";
 import { renderApprovalOutcome, renderApprovalRequest } from "./render/approval.js";
 
 const REFUSED_RETRY_MS = 60_000;
@@ -46,7 +46,7 @@ export class ApprovalMessages {
           logger.warn({ err: error, approval: request.id }, "Telegram is unreachable; the approval request will be posted when it is back");
           return;
         }
-        if (!(error instanceof GrammyError)) throw error;
+        if (!classifyTelegramError(error)) throw error;
         // A wrong telegram.chat or a bot removed from it: retrying every few seconds only fills the log.
         this.refusedUntil = now().getTime() + REFUSED_RETRY_MS;
         logger.error({ err: error, approval: request.id, chatId }, `Telegram refused the approval request for chat ${chatId}; check telegram.chat in gaia.yml and that the bot is in that chat (retrying in a minute)`);
@@ -81,7 +81,7 @@ export class ApprovalMessages {
           logger.warn({ err: error, approval: request.id }, "Telegram is unreachable; the approval message will be edited when it is back");
           return;
         }
-        if (!(error instanceof GrammyError)) throw error;
+        if (!classifyTelegramError(error)) throw error;
         logger.warn({ err: error, approval: request.id }, "Telegram refused to edit the approval message; leaving it as it is");
       }
     }
@@ -95,7 +95,7 @@ export class ApprovalMessages {
     try {
       await this.edit(chatId, messageId, request);
     } catch (error) {
-      if (!(error instanceof GrammyError) && !isPassing(error)) throw error;
+      if (!classifyTelegramError(error)) throw error;
       this.options.logger.info({ err: error, approval: request.id }, "could not update a copy of an approval message");
     }
   }
@@ -105,7 +105,7 @@ export class ApprovalMessages {
     try {
       await this.options.api.editMessageReplyMarkup(chatId, messageId);
     } catch (error) {
-      if (!(error instanceof GrammyError) && !isPassing(error)) throw error;
+      if (!classifyTelegramError(error)) throw error;
       this.options.logger.info({ err: error, chatId, messageId }, "could not remove the buttons of an unknown approval request");
     }
   }
@@ -118,5 +118,6 @@ export class ApprovalMessages {
 
 /** Failures that pass by themselves: no connection, a 5xx, or a rate limit that outlasted the retries. */
 function isPassing(error: unknown): boolean {
-  return isTransient(error) || (error instanceof GrammyError && error.error_code === 429);
+  const kind = classifyTelegramError(error)?.kind;
+  return kind === "transient" || kind === "rate-limited";
 }

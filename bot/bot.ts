@@ -1,4 +1,4 @@
-import { Bot, Composer, GrammyError, HttpError, type BotConfig } from "grammy";
+import { Bot, Composer, GrammyError, type BotConfig } from "grammy";
 import type { BotCommandScope } from "grammy/types";
 import { autoRetry } from "@grammyjs/auto-retry";
 import type { Logger } from "pino";
@@ -84,14 +84,4 @@ export async function registerCommands(bot: Bot<GaiaContext>, admins: readonly n
   };
   await bot.api.deleteMyCommands().catch(ignoreRefusal);
   for (const scope of scopes) await bot.api.setMyCommands(commands, { scope }).catch(ignoreRefusal);
-}
-
-/** True for errors that mean Telegram refused the token. */
-export function isUnauthorized(error: unknown): boolean {
-  return error instanceof GrammyError && error.error_code === 401;
-}
-
-/** True for errors that mean Telegram could not be reached (network, 5xx). */
-export function isTransient(error: unknown): boolean {
-  return error instanceof HttpError || (error instanceof GrammyError && error.error_code >= 500);
 }

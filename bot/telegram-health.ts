@@ -1,4 +1,5 @@
-import { GrammyError, HttpError, type Transformer } from "grammy";
+import type { Transformer } from "grammy";
+import { classifyTelegramError } from "./telegram-errors.js";
 
 export type TelegramState = "up" | "down" | "off";
 
@@ -27,7 +28,7 @@ export class TelegramHealth {
         else this.markDown();
         return result;
       } catch (error) {
-        if (error instanceof HttpError || (error instanceof GrammyError && error.error_code >= 500)) this.markDown();
+        if (classifyTelegramError(error)?.kind === "transient") this.markDown();
         throw error;
       }
     }) as Transformer;
