@@ -5,7 +5,7 @@ import { ConfigError } from "../../config/config-error.js";
 import { didYouMean } from "../../config/did-you-mean.js";
 import type { Config } from "../../config/types.js";
 import { launchTask } from "../../tasks/launch-task.js";
-import { loadLauncherConfig } from "../../tasks/launcher-config.js";
+import { loadLauncherConfig } from "../../config/launcher-config.js";
 import { RunReporter } from "../../tasks/run-reporter.js";
 import { buildTaskEnvironment } from "../../tasks/task-environment.js";
 import { EXIT } from "../exit-codes.js";

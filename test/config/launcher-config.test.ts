@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/config-error.js";
 import { loadConfig } from "../../config/load-config.js";
-import { LAUNCHER_SETTINGS_FILE, loadLauncherConfig } from "../../tasks/launcher-config.js";
+import { LAUNCHER_SETTINGS_FILE, loadLauncherConfig } from "../../config/launcher-config.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 import { FAKE_GITHUB_TOKEN } from "../helpers/fake-tokens.js";
 

@@ -2,17 +2,17 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError } from "../config/config-error.js";
-import { loadEnvironment } from "../config/load-environment.js";
-import { gaiaPaths, resolveHome } from "../config/paths.js";
-import type { Config, GaiaConfig } from "../config/types.js";
-import { writePrivateFileAtomic } from "../config/write-private-file.js";
+import { ConfigError } from "./config-error.js";
+import { loadEnvironment } from "./load-environment.js";
+import { gaiaPaths, resolveHome } from "./paths.js";
+import type { Config, GaiaConfig } from "./types.js";
+import { writePrivateFileAtomic } from "./write-private-file.js";
 
 /** The launcher's copy of the validated gaia.yml, under `.tmp/`. */
 export const LAUNCHER_SETTINGS_FILE = "launcher-settings.json";
 
-/** The folder of gaia's compiled config module, whose files identify the validator's version. */
-const CONFIG_MODULE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "config");
+/** The folder of gaia's compiled config module (this one), whose files identify the validator's version. */
+const CONFIG_MODULE_DIR = dirname(fileURLToPath(import.meta.url));
 
 interface CachedSettings {
   key: string;
@@ -59,7 +59,7 @@ async function validatedSettings(configFile: string, home: string, cacheFile: st
     const cached = readCache(cacheFile);
     if (cached?.key === key) return cached.settings;
   }
-  const { loadSettings } = await import("../config/load-settings.js");
+  const { loadSettings } = await import("./load-settings.js");
   const { settings } = loadSettings(configFile, home);
   if (key !== undefined) {
     try {
