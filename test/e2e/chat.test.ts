@@ -104,10 +104,10 @@ describe("the chat commands against Telegram", () => {
     expect(status.parseMode).toBe("HTML");
     expect(text).toMatch(/CPU +\d+(\.\d)?% +\S/); // a figure and its sparkline
     expect(text).toMatch(/Memory +\d+(\.\d)?%/);
-    expect(text).toMatch(/Disk +\d+(\.\d)?% +[\d.]+ [KMGT]B of [\d.]+ [KMGT]B/);
+    expect(text).toMatch(/Disk +\d+(\.\d)?% +[\d.]+ [KMGT]iB of [\d.]+ [KMGT]iB/);
     expect(text).toMatch(/Load +[\d.]+ [\d.]+ [\d.]+/);
     expect(text).toContain("Uptime ");
-    expect(text).toMatch(new RegExp(`🟢 agent · up \\d+s · pid ${idle.pid} · CPU [\\d.]+% · [\\d.]+ [KMG]B`));
+    expect(text).toMatch(new RegExp(`🟢 agent · up \\d+s · pid ${idle.pid} · CPU [\\d.]+% · [\\d.]+ [KMG]iB`));
     expect(text).toMatch(/🔴 ghost · down since \d\d:\d\d/);
     expect(text).toMatch(/Open incidents \(1\)\n🔴 ghost down since \d\d:\d\d/);
     expect(text).toContain("▫️ backup · no run yet");
