@@ -91,6 +91,11 @@ export class OutboxDelivery {
     return this.blockedUntil > this.options.now().getTime() ? new Date(this.blockedUntil) : undefined;
   }
 
+  /** How many rows are set to go out on their own (bounded: each leaves the set once settled). */
+  get rowsSentAlone(): number {
+    return this.alone.size;
+  }
+
   /** Sends what is due; see the file comment. */
   async run(): Promise<DeliveryRunResult> {
     const result: DeliveryRunResult = { sent: 0, delivered: 0, dropped: 0, muted: 0, more: false };
@@ -219,6 +224,7 @@ export class OutboxDelivery {
     });
     if (muted.length === 0) return rows;
     await this.options.dataSource.getRepository(OutboxMessage).update({ id: In(muted.map((r) => r.id)) }, { status: "muted", lastError: "muted before delivery" });
+    for (const row of muted) this.alone.delete(row.id);
     result.muted += muted.length;
     this.options.onOutcome?.("muted", muted.length);
     return rows.filter((row) => !muted.includes(row));

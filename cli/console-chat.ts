@@ -28,15 +28,21 @@ interface ConsoleChatOptions {
   userId: number;
 }
 
+/** Messages remembered (for edits and button presses); older ones scroll out of reach. */
+const KEPT_MESSAGES = 50;
+
 /**
  * Console mode's chat: the same grammY bot and handlers as Telegram, with the Bot API replaced by
  * the terminal. What the bot sends is printed (buttons numbered); a typed line becomes a message
- * update, and a typed button number becomes that button's callback query.
+ * update, and a typed button number becomes that button's callback query. Only the last
+ * KEPT_MESSAGES messages are remembered, and a button takes the lowest free number, so weeks of
+ * alerts neither grow memory nor make the numbers to type ever longer.
  */
 export class ConsoleChat {
   private nextMessageId = 1;
   private nextUpdateId = 1;
-  private buttons: { messageId: number; button: InlineKeyboardButton.CallbackButton }[] = [];
+  /** Button number → the button and the message it is on. */
+  private readonly buttons = new Map<number, { messageId: number; button: InlineKeyboardButton.CallbackButton }>();
   private readonly sent = new Map<number, Message.TextMessage>();
   private readline?: Interface;
 
@@ -82,7 +88,7 @@ export class ConsoleChat {
     if (line === "") return undefined;
     const chat = { id: this.options.userId, type: "private" as const, first_name: "Console" };
     const from = { id: this.options.userId, is_bot: false, first_name: "Console" };
-    const pressed = /^\d+$/.test(line) ? this.buttons[Number(line) - 1] : undefined;
+    const pressed = /^\d+$/.test(line) ? this.buttons.get(Number(line)) : undefined;
     if (pressed) {
       const message = this.sent.get(pressed.messageId);
       return {
@@ -132,12 +138,14 @@ export class ConsoleChat {
     const text = String(payload.text ?? "");
     const body = payload.parse_mode === "HTML" ? htmlToTerminal(text, this.options.colours) : text;
     const keyboard = (payload.reply_markup as { inline_keyboard?: InlineKeyboardButton[][] } | undefined)?.inline_keyboard ?? [];
-    this.buttons = this.buttons.filter((b) => b.messageId !== messageId);
+    this.forgetButtons(messageId);
     const labels: string[] = [];
     for (const button of keyboard.flat()) {
       if ("callback_data" in button) {
-        this.buttons.push({ messageId, button });
-        labels.push(`[${this.buttons.length}] ${button.text}`);
+        let number = 1;
+        while (this.buttons.has(number)) number++;
+        this.buttons.set(number, { messageId, button });
+        labels.push(`[${number}] ${button.text}`);
       }
     }
     this.say(`\n${edited ? "(updated) " : ""}${body}${labels.length ? `\n${labels.join("  ")}  (type the number to press)` : ""}`);
@@ -149,7 +157,17 @@ export class ConsoleChat {
       text: payload.parse_mode === "HTML" ? htmlToTerminal(text, false) : text,
       ...(keyboard.length ? { reply_markup: { inline_keyboard: keyboard } } : {}),
     } as Message.TextMessage;
+    this.sent.delete(messageId);
     this.sent.set(messageId, message);
+    while (this.sent.size > KEPT_MESSAGES) {
+      const oldest = this.sent.keys().next().value as number;
+      this.sent.delete(oldest);
+      this.forgetButtons(oldest);
+    }
     return message;
+  }
+
+  private forgetButtons(messageId: number): void {
+    for (const [number, entry] of this.buttons) if (entry.messageId === messageId) this.buttons.delete(number);
   }
 }

@@ -9,6 +9,7 @@ import type { MonitorEngine } from "../../incidents/monitor-engine.js";
 import { RestartInProgress, type ServiceRestarter } from "../../incidents/service-restarter.js";
 import { actorOf, DEFAULT_MUTE_MS } from "../commands/mute.js";
 import type { GaiaContext } from "../context.js";
+import { PendingConfirmations } from "../pending-confirmations.js";
 import { incidentCallback } from "../render/alert.js";
 import { INCIDENT_ANSWERS, renderRestartResult } from "../render/incident-actions.js";
 
@@ -36,8 +37,8 @@ export interface IncidentActionDeps {
  */
 export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext> {
   const composer = new Composer<GaiaContext>();
-  /** Restarts waiting for their second tap: incident id → when the first tap expires, and the button. */
-  const pending = new Map<number, { expiresAt: number; buttonText: string }>();
+  /** Restarts waiting for their second tap: incident id → the button's text (to put it back). */
+  const pending = new PendingConfirmations<{ buttonText: string }>(CONFIRM_WINDOW_MS);
 
   composer.callbackQuery(INCIDENT_DATA, async (ctx) => {
     const [, action, idText] = ctx.match as RegExpMatchArray;
@@ -80,7 +81,7 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
       if (incident.status !== "open") return void (await answer(INCIDENT_ANSWERS.resolved));
       if (deps.restarter.isRunning(service.name)) return void (await answer(INCIDENT_ANSWERS.restartRunning(service.name)));
       const button = findButton(ctx.callbackQuery.message?.reply_markup, incidentCallback("restart", id));
-      pending.set(id, { expiresAt: deps.now().getTime() + CONFIRM_WINDOW_MS, buttonText: button?.text ?? "Restart" });
+      pending.add(id, { buttonText: button?.text ?? "Restart" }, deps.now().getTime());
       await answer(INCIDENT_ANSWERS.confirmRestart(service.name));
       await editKeyboard(ctx, deps.logger, (keyboard) =>
         replaceButton(keyboard, incidentCallback("restart", id), [
@@ -92,12 +93,11 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
     }
 
     // confirm or cancel: either way the Restart button comes back.
-    const waiting = pending.get(id);
-    pending.delete(id);
+    const waiting = pending.take(id, deps.now().getTime());
     const restore = () =>
       editKeyboard(ctx, deps.logger, (keyboard) =>
         replaceButton(removeButton(keyboard, incidentCallback("cancel", id)), incidentCallback("confirm", id), [
-          { text: waiting?.buttonText ?? "Restart", callback_data: incidentCallback("restart", id) },
+          { text: waiting?.value.buttonText ?? "Restart", callback_data: incidentCallback("restart", id) },
         ]),
       );
     if (action === "cancel") {
@@ -105,7 +105,7 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
       await restore();
       return;
     }
-    if (!waiting || waiting.expiresAt < deps.now().getTime()) {
+    if (!waiting || waiting.expired) {
       await answer(INCIDENT_ANSWERS.confirmExpired);
       await restore();
       return;

@@ -190,6 +190,21 @@ describe("delivering the outbox", () => {
     expect((await rows()).map((r) => r.status)).toEqual(["muted", "delivered"]);
   });
 
+  it("forgets rows it meant to send one by one once they end muted, so its memory stays bounded", async () => {
+    const mutes = new MuteList(dataSource, audit, clock.now);
+    await outbox.enqueue({ kind: "alert", payload: alert("agent", "opened", 1) });
+    await outbox.enqueue({ kind: "alert", payload: alert("broken", "opened", 2) });
+    const sender = recordingSender(() => {
+      throw new DeliveryRefused("Bad Request: message is too long");
+    });
+    const job = delivery(sender.send, { mutes });
+    await job.run();
+    expect(job.rowsSentAlone).toBe(2);
+    await mutes.mute("all", new Date(clock.now().getTime() + 3600_000), "telegram:1");
+    expect(await job.run()).toMatchObject({ muted: 2, sent: 0 });
+    expect(job.rowsSentAlone).toBe(0);
+  });
+
   it("sends one message per chat per run and splits a long backlog into messages of at most 20 items", async () => {
     for (let i = 1; i <= 25; i++) await outbox.enqueue({ kind: "alert", payload: alert(`svc${i}`, "opened", i) });
     await outbox.enqueue({ kind: "notice", payload: { title: "elsewhere" } }, { chatId: -100 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Outbox } from "../../alerts/outbox.js";
 import { silentLogger } from "../../cli/logger.js";
+import { ApprovalRequest } from "../../entities/approval-request.js";
 import { AuditEvent } from "../../entities/audit-event.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
 import { Incident } from "../../entities/incident.js";
@@ -40,9 +41,31 @@ describe("retention keeps gaia.db small", () => {
     clock.advance(8 * DAY);
 
     const removed = await applyRetention({ dataSource, eventsMs: 90 * DAY, samplesMs: 7 * DAY, logger: silentLogger(), now: clock.now });
-    expect(removed).toEqual({ events: 1, incidents: 1, outbox: 1, samples: 2 });
+    expect(removed).toEqual({ events: 1, incidents: 1, outbox: 1, approvals: 0, samples: 2 });
     expect((await dataSource.getRepository(AuditEvent).find()).map((e) => e.message)).toEqual(["recent"]);
     expect((await incidents.find()).map((i) => i.status)).toEqual(["open"]);
     expect((await dataSource.getRepository(OutboxMessage).find()).map((r) => r.status)).toEqual(["pending"]);
+  });
+
+  it("deletes approval requests decided or expired past retention.events, never pending or recent ones", async () => {
+    db = await tempDatabase();
+    const { dataSource } = db;
+    const clock = manualClock("2025-01-01T00:00:00.000Z");
+    const approvals = dataSource.getRepository(ApprovalRequest);
+    const request = (id: string, status: string) =>
+      approvals.save(
+        approvals.create({ id, title: id, details: null, requester: null, status, createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + 600_000), decidedBy: status === "pending" || status === "expired" ? null : "Ada", decidedAt: status === "pending" ? null : clock.now(), chatId: 1, messageId: 1, outcomeShown: true }),
+      );
+    await request("old-approved", "approved");
+    await request("old-denied", "denied");
+    await request("old-expired", "expired");
+    await request("old-pending", "pending");
+    clock.advance(95 * DAY);
+    await request("new-approved", "approved");
+    clock.advance(DAY);
+
+    const removed = await applyRetention({ dataSource, eventsMs: 90 * DAY, samplesMs: 7 * DAY, logger: silentLogger(), now: clock.now });
+    expect(removed.approvals).toBe(3);
+    expect((await approvals.find({ order: { id: "ASC" } })).map((a) => a.id)).toEqual(["new-approved", "old-pending"]);
   });
 });
