@@ -1,9 +1,9 @@
-import type { Api, Composer } from "grammy";
+import type { Api } from "grammy";
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ApiRoutes } from "../api/server.js";
-import type { GaiaContext } from "../bot/context.js";
+import type { ChatFeatureDeps } from "../bot/features/index.js";
 import type { TelegramHealth } from "../bot/telegram-health.js";
 import type { Config } from "../config/types.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
@@ -27,11 +27,13 @@ export interface CoreServices {
 }
 
 /**
- * One feature's wiring, returned by a `wire…` function in `cli/wiring/`: its chat handlers, its
- * local API routes, its jobs, and what to do once everything runs and when stopping.
+ * One feature's wiring, returned by a `wire…` function in `cli/wiring/`: what its chat features
+ * need (bot/features/ builds them, all in one place), its local API routes, its jobs, and what to
+ * do once everything runs and when stopping.
  */
 export interface FeatureWiring {
-  botFeatures?: Composer<GaiaContext>[];
+  /** The parts of the chat features' dependencies this wiring owns. */
+  chat?: Partial<ChatFeatureDeps>;
   routes?: ApiRoutes[];
   /** Adds the feature's jobs; called once, before the bot starts. */
   schedule?(scheduler: Scheduler): void;

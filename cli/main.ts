@@ -6,8 +6,7 @@ import { checkHealth, healthRoutes } from "../api/health-routes.js";
 import { startApiServer, type ApiRoutes } from "../api/server.js";
 import { createBot, installFeatures, registerCommands } from "../bot/bot.js";
 import { isTransient, isUnauthorized } from "../bot/telegram-errors.js";
-import { helpCommand } from "../bot/commands/help.js";
-import { rotateCommand } from "../bot/commands/rotate.js";
+import { chatFeatures, completeChatFeatureDeps } from "../bot/features/index.js";
 import type { GaiaContext } from "../bot/context.js";
 import { TelegramHealth } from "../bot/telegram-health.js";
 import { ConfigError } from "../config/config-error.js";
@@ -82,11 +81,8 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     bot.api.config.use(telegramHealth.transformer());
     const core: CoreServices = { config, logger: log, dataSource, audit, state, scheduler, api: bot.api, telegramHealth, metrics: new Registry(), now };
     const features = wireFeatures(core);
-    installFeatures(bot, [
-      helpCommand(),
-      rotateCommand({ githubConfigured: Boolean(config.settings.github) }),
-      ...features.flatMap((f) => f.botFeatures ?? []),
-    ]);
+    const rotate = { githubConfigured: Boolean(config.settings.github) };
+    installFeatures(bot, chatFeatures(completeChatFeatureDeps([...features.map((f) => f.chat ?? {}), { rotate }])));
     teardown.push(async () => {
       for (const feature of [...features].reverse()) await feature.stop?.();
     });

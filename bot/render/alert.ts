@@ -7,6 +7,7 @@
 import type { AlertPayload, NoticePayload } from "../../alerts/alert.js";
 import type { DeliveryItem, DeliveryMessage } from "../../alerts/delivery-plan.js";
 import { formatDuration } from "../../config/durations.js";
+import { incidentButton } from "../callback-data.js";
 import { alertDetailLines } from "./alert-facts.js";
 import { formatBytes } from "./figures.js";
 import { escapeHtml, html, TELEGRAM_TEXT_LIMIT, type RenderedMessage } from "./html.js";
@@ -51,11 +52,6 @@ export function renderAlert(payload: AlertPayload, options: { openedToo?: boolea
 /** A notice (monitor started, monitor was down, a restart's result...). */
 export function renderNotice(payload: NoticePayload): RenderedMessage {
   return { text: fitBlocks([renderNoticeBody(payload)], 1).text };
-}
-
-/** The callback data of an incident's buttons: short, and checked by the handler. */
-export function incidentCallback(action: "ack" | "mute" | "restart" | "confirm" | "cancel", incidentId: number): string {
-  return `inc:${action}:${incidentId}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +132,7 @@ function alertKeyboard(payload: AlertPayload, named: boolean): Keyboard {
   const suffix = named ? ` ${payload.subjectKind === "host" ? "host" : payload.subject}` : "";
   const row = payload.actions.map((action) => ({
     text: action === "ack" ? `Ack${suffix}` : action === "mute" ? `Mute${suffix} 1h` : `Restart${suffix}`,
-    callback_data: incidentCallback(action, payload.incidentId),
+    callback_data: incidentButton(action, payload.incidentId),
   }));
   return [row];
 }

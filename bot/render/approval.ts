@@ -1,5 +1,5 @@
 import { formatDuration } from "../../config/durations.js";
-import { approvalCallbackData } from "../callbacks/approval-callback-data.js";
+import { approvalButton } from "../callback-data.js";
 import { formatZonedDateTime } from "./figures.js";
 import { html, type RenderedMessage } from "./html.js";
 
@@ -37,8 +37,8 @@ export function renderApprovalRequest(card: ApprovalCard, context: { host: strin
     text: lines.join("\n"),
     reply_markup: {
       inline_keyboard: [[
-        { text: "✅ Approve", callback_data: approvalCallbackData("approved", card.id) },
-        { text: "❌ Deny", callback_data: approvalCallbackData("denied", card.id) },
+        { text: "✅ Approve", callback_data: approvalButton("approved", card.id) },
+        { text: "❌ Deny", callback_data: approvalButton("denied", card.id) },
       ]],
     },
   };

@@ -1,6 +1,6 @@
 import { formatDuration } from "../../config/durations.js";
 import type { HistoryEntry, HistoryPage } from "../../queries/history-timeline.js";
-import { historyButton } from "../callbacks/callback-data.js";
+import { historyButton } from "../callback-data.js";
 import { formatClock, formatDay } from "./figures.js";
 import { escapeHtml, html, type RenderedMessage } from "./html.js";
 import { fitBlocks, truncatePlain } from "./paginate.js";

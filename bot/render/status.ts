@@ -1,6 +1,6 @@
 import { formatDuration } from "../../config/durations.js";
 import type { ServiceStatus, StatusReport, TaskStatus } from "../../queries/status-report.js";
-import { statusButton } from "../callbacks/callback-data.js";
+import { statusButton } from "../callback-data.js";
 import { formatBytes, formatClockSeconds, formatDateTime, formatMoment, formatPercent } from "./figures.js";
 import { escapeHtml, html, TELEGRAM_TEXT_LIMIT, type RenderedMessage } from "./html.js";
 import { fitBlocks, pageOf, truncatePlain } from "./paginate.js";

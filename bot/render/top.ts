@@ -1,6 +1,6 @@
 import { redactSecrets } from "../../config/redact.js";
 import type { TopView } from "../../monitor/top-sampler.js";
-import { topButton } from "../callbacks/callback-data.js";
+import { topButton } from "../callback-data.js";
 import { formatBytes, formatBytesShort, formatClockSeconds, formatPercent } from "./figures.js";
 import { escapeHtml, type RenderedMessage } from "./html.js";
 import { truncatePlain } from "./paginate.js";

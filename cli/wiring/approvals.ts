@@ -3,8 +3,6 @@ import { approvalRoutes } from "../../api/approval-routes.js";
 import { registerApprovalMetrics } from "../../approvals/approval-metrics.js";
 import { ApprovalRequests } from "../../approvals/approval-requests.js";
 import { ApprovalMessages } from "../../bot/approval-messages.js";
-import { approvalButtons } from "../../bot/callbacks/approval-buttons.js";
-import { approvalsCommand } from "../../bot/commands/approvals.js";
 import { expireApprovalsJob } from "../../jobs/expire-approvals.js";
 import { postApprovalsJob } from "../../jobs/post-approvals.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
@@ -34,7 +32,7 @@ export function wireApprovals(core: CoreServices): FeatureWiring {
   registerApprovalMetrics(core.metrics, requests);
 
   return {
-    botFeatures: [approvalButtons({ requests, messages, audit, logger }), approvalsCommand({ requests, host, now })],
+    chat: { approvals: { requests, messages, audit, logger, host, now } },
     routes: [approvalRoutes(requests)],
     schedule(scheduler) {
       scheduler.every(POST_JOB, EVERY_MS, postApprovalsJob(messages));

@@ -1,11 +1,6 @@
 import { availableParallelism } from "node:os";
 import { statusRoutes } from "../../api/status-routes.js";
-import { historyButtons } from "../../bot/callbacks/history-buttons.js";
-import { statusButtons } from "../../bot/callbacks/status-buttons.js";
-import { topButtons } from "../../bot/callbacks/top-buttons.js";
-import { historyCommand, type HistoryDeps } from "../../bot/commands/history.js";
-import { statusCommand } from "../../bot/commands/status.js";
-import { topCommand } from "../../bot/commands/top.js";
+import type { HistoryDeps } from "../../bot/features/history.js";
 import { HISTORY_PER_PAGE } from "../../bot/render/history.js";
 import { readHistoryPage } from "../../queries/history-timeline.js";
 import type { LatestSnapshot } from "../../monitor/latest-snapshot.js";
@@ -19,8 +14,8 @@ import type { CoreServices, FeatureWiring } from "../feature.js";
 const FIRST_PROBE_WAIT_MS = 5_000;
 
 /**
- * The everyday chat: /status (also `GET /v1/status` and `gaia status`), /top and /history with
- * their buttons. /help, the access check and the fallbacks are the bot's own (bot/bot.ts).
+ * The everyday chat: what /status (also `GET /v1/status` and `gaia status`), /top and /history
+ * read. Their handlers are in bot/features/.
  */
 export function wireChat(core: CoreServices, options: { latest: LatestSnapshot }): FeatureWiring {
   const { config, dataSource, state, now } = core;
@@ -47,14 +42,7 @@ export function wireChat(core: CoreServices, options: { latest: LatestSnapshot }
   };
 
   return {
-    botFeatures: [
-      statusCommand({ report }),
-      statusButtons({ report }),
-      topCommand({ view }),
-      topButtons({ view }),
-      historyCommand(history),
-      historyButtons(history),
-    ],
+    chat: { status: { report }, top: { view }, history },
     routes: [statusRoutes(report)],
   };
 }

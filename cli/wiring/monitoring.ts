@@ -5,8 +5,6 @@ import { MuteList } from "../../alerts/mute-list.js";
 import { startReport } from "../../alerts/start-notice.js";
 import { metricsRoutes } from "../../api/metrics-routes.js";
 import { createAlertSender } from "../../bot/alert-sender.js";
-import { incidentActions } from "../../bot/callbacks/incident-actions.js";
-import { muteCommands } from "../../bot/commands/mute.js";
 import { Incident } from "../../entities/incident.js";
 import { OutboxMessage } from "../../entities/outbox-message.js";
 import { deliverJob } from "../../jobs/deliver.js";
@@ -95,10 +93,10 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     outbox,
     engine,
     mutes,
-    botFeatures: [
-      muteCommands({ mutes, subjects, now }),
-      incidentActions({ engine, mutes, restarter, services: settings.services, dataSource, logger, now }),
-    ],
+    chat: {
+      mute: { mutes, subjects, now },
+      incidentButtons: { engine, mutes, restarter, services: settings.services, dataSource, logger, now },
+    },
     routes: [metricsRoutes(core.metrics)],
     schedule(jobs) {
       jobs.every(MONITORING_JOBS.probe, settings.probe.everyMs, probeJob({ engine, logger, metrics: counters }));

@@ -10,7 +10,7 @@ import { renderMuted, renderMuteList, renderMuteProblem, renderUnmuted } from ".
 export const DEFAULT_MUTE_MS = 60 * 60_000;
 const MAX_MUTE_MS = 30 * 86_400_000;
 
-export interface MuteCommandDeps {
+export interface MuteDeps {
   mutes: MuteList;
   /** Every service and task name (what can be muted besides `all`). */
   subjects: readonly string[];
@@ -21,7 +21,7 @@ export interface MuteCommandDeps {
  * /mute SERVICE|all [DURATION] and /unmute SERVICE|all: silence one service or task, or
  * everything (maintenance), for a while. Muted incidents are still recorded, just not sent.
  */
-export function muteCommands(deps: MuteCommandDeps): Composer<GaiaContext> {
+export function muteFeature(deps: MuteDeps): Composer<GaiaContext> {
   const composer = new Composer<GaiaContext>();
   const reply = (ctx: GaiaContext, message: { text: string }) => ctx.reply(message.text, { parse_mode: "HTML" });
 

@@ -2,10 +2,15 @@ import { Composer } from "grammy";
 import type { GaiaContext } from "../context.js";
 import { renderNothingToCancel, renderRotationUnavailable } from "../render/rotation.js";
 
+/** What /rotate knows: whether `github` is configured in gaia.yml. */
+export interface RotateDeps {
+  githubConfigured: boolean;
+}
+
 /** /rotate and /cancel: listed in the menu (CONTRACT section 5); the guided flow is future work. */
-export function rotateCommand(options: { githubConfigured: boolean }): Composer<GaiaContext> {
+export function rotateFeature(deps: RotateDeps): Composer<GaiaContext> {
   const composer = new Composer<GaiaContext>();
-  composer.command("rotate", (ctx) => ctx.reply(renderRotationUnavailable(options.githubConfigured).text, { parse_mode: "HTML" }));
+  composer.command("rotate", (ctx) => ctx.reply(renderRotationUnavailable(deps.githubConfigured).text, { parse_mode: "HTML" }));
   composer.command("cancel", (ctx) => ctx.reply(renderNothingToCancel().text, { parse_mode: "HTML" }));
   return composer;
 }

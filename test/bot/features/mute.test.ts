@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Bot } from "grammy";
 import type { Update } from "grammy/types";
 import { MuteList } from "../../../alerts/mute-list.js";
-import { muteCommands } from "../../../bot/commands/mute.js";
+import { muteFeature } from "../../../bot/features/mute.js";
 import type { GaiaContext } from "../../../bot/context.js";
 import { CONSOLE_BOT_INFO } from "../../../cli/console-chat.js";
 import { AuditEvent } from "../../../entities/audit-event.js";
@@ -31,7 +31,7 @@ describe("/mute and /unmute", () => {
       if (method === "sendMessage") replies.push(parseTelegramHtml(String((payload as { text: string }).text)).text);
       return { ok: true, result: { message_id: 1, date: 0, chat: { id: ADMIN, type: "private" }, text: "" } } as never;
     });
-    bot.use(muteCommands({ mutes, subjects: ["agent", "backup"], now: clock.now }));
+    bot.use(muteFeature({ mutes, subjects: ["agent", "backup"], now: clock.now }));
   });
   afterEach(() => db.close());
 
@@ -94,7 +94,7 @@ describe("/mute and /unmute", () => {
       if (method === "sendMessage") replies.push(parseTelegramHtml(String((payload as { text: string }).text)).text);
       return { ok: true, result: { message_id: 1, date: 0, chat: { id: ADMIN, type: "private" }, text: "" } } as never;
     });
-    bot.use(muteCommands({ mutes, subjects, now: clock.now }));
+    bot.use(muteFeature({ mutes, subjects, now: clock.now }));
     expect(await say("/mute nothing-like-it")).toContain("service-with-a-long-name-0019 and 180 more, or all.");
     for (const subject of subjects) await mutes.mute(subject, new Date(clock.now().getTime() + 3_600_000), "test");
     const list = await say("/mute");

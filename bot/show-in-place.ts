@@ -1,8 +1,8 @@
 import { GrammyError } from "grammy";
 import type { Message } from "grammy/types";
-import type { GaiaContext } from "../context.js";
-import type { RenderedMessage } from "../render/html.js";
-import { plainTextOf } from "../render/paginate.js";
+import type { GaiaContext } from "./context.js";
+import type { RenderedMessage } from "./render/html.js";
+import { plainTextOf } from "./render/paginate.js";
 
 /**
  * Answers a button press by showing `rendered` in place of the pressed message. When it would

@@ -1,16 +1,26 @@
 import { Composer } from "grammy";
 import type { TopProcessesOrder } from "../../monitor/snapshot.js";
 import type { TopView } from "../../monitor/top-sampler.js";
+import { parseTopButton, TOP_DATA } from "../callback-data.js";
 import type { GaiaContext } from "../context.js";
 import { html } from "../render/html.js";
 import { renderTop } from "../render/top.js";
 import { truncatePlain } from "../render/paginate.js";
+import { showInPlace } from "../show-in-place.js";
 
 /** Processes shown by /top: enough to find the culprit, short enough for a phone screen. */
 export const TOP_PROCESS_COUNT = 10;
 
-/** /top [cpu|memory]: the busiest processes of the whole host, by recent CPU (default) or memory. */
-export function topCommand(deps: { view: (order: TopProcessesOrder, count: number) => Promise<TopView> }): Composer<GaiaContext> {
+/** What /top reads: a fresh sample of the host's processes, in an order. */
+export interface TopDeps {
+  view: (order: TopProcessesOrder, count: number) => Promise<TopView>;
+}
+
+/**
+ * /top [cpu|memory]: the busiest processes of the whole host, by recent CPU (default) or memory;
+ * its sort and Refresh buttons take a fresh sample, edited in place.
+ */
+export function topFeature(deps: TopDeps): Composer<GaiaContext> {
   const composer = new Composer<GaiaContext>();
   composer.command("top", async (ctx) => {
     const argument = ctx.match.trim().toLowerCase();
@@ -21,6 +31,10 @@ export function topCommand(deps: { view: (order: TopProcessesOrder, count: numbe
     }
     const message = renderTop(await deps.view(order, TOP_PROCESS_COUNT));
     await ctx.reply(message.text, { parse_mode: "HTML", reply_markup: message.reply_markup });
+  });
+  composer.callbackQuery(TOP_DATA, async (ctx) => {
+    const order = parseTopButton(ctx.callbackQuery.data) ?? "cpu";
+    await showInPlace(ctx, renderTop(await deps.view(order, TOP_PROCESS_COUNT)));
   });
   return composer;
 }

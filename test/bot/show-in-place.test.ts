@@ -1,9 +1,9 @@
 import { Bot, Composer } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import { describe, expect, it } from "vitest";
-import { showInPlace } from "../../../bot/callbacks/show-in-place.js";
-import type { GaiaContext } from "../../../bot/context.js";
-import type { RenderedMessage } from "../../../bot/render/html.js";
+import { showInPlace } from "../../bot/show-in-place.js";
+import type { GaiaContext } from "../../bot/context.js";
+import type { RenderedMessage } from "../../bot/render/html.js";
 
 const BOT_INFO = { id: 1, is_bot: true, first_name: "Gaia", username: "gaia_bot" } as UserFromGetMe;
 const RENDERED: RenderedMessage = {

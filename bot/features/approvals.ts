@@ -4,30 +4,49 @@ import type { Logger } from "pino";
 import type { ApprovalRequests } from "../../approvals/approval-requests.js";
 import type { AuditTrail } from "../../entities/audit-trail.js";
 import type { ApprovalMessages } from "../approval-messages.js";
+import { APPROVAL_DATA, parseApprovalButton } from "../callback-data.js";
 import type { GaiaContext } from "../context.js";
-import { renderPressAnswer } from "../render/approval.js";
-import { APPROVAL_CALLBACK_PREFIX, parseApprovalCallbackData } from "./approval-callback-data.js";
+import { renderApprovalRequest, renderPendingApprovals, renderPressAnswer } from "../render/approval.js";
 
-export interface ApprovalButtonsOptions {
+/** At most this many requests are repeated per /approvals, to keep the chat readable. */
+const SHOWN_AT_MOST = 10;
+
+export interface ApprovalsDeps {
   requests: ApprovalRequests;
   messages: ApprovalMessages;
   audit: AuditTrail;
   logger: Logger;
+  /** This host's name, shown on every request. */
+  host: string;
+  now: () => Date;
 }
 
 /**
+ * /approvals: the pending requests, oldest first, each repeated with its Approve and Deny
+ * buttons (a press on a copy decides like a press on the original).
+ *
  * The Approve and Deny buttons (`apr:y:<id>` / `apr:n:<id>`). Only admins get here (`bot/auth.ts`
  * refuses everyone else before). The first decision wins; any other press is answered with what
  * had happened and audited. Deciding is idempotent, so an update Telegram delivers again after an
  * unclean stop changes nothing.
  */
-export function approvalButtons(options: ApprovalButtonsOptions): Composer<GaiaContext> {
-  const { requests, messages, audit, logger } = options;
+export function approvalsFeature(deps: ApprovalsDeps): Composer<GaiaContext> {
+  const { requests, messages, audit, logger } = deps;
   const composer = new Composer<GaiaContext>();
-  composer.callbackQuery(APPROVAL_CALLBACK_PREFIX, async (ctx) => {
+  composer.command("approvals", async (ctx) => {
+    const pending = await requests.pending();
+    const shown = pending.slice(0, SHOWN_AT_MOST);
+    await ctx.reply(renderPendingApprovals(pending.length, shown.length).text, { parse_mode: "HTML" });
+    for (const request of shown) {
+      const rendered = renderApprovalRequest(request, { host: deps.host, now: deps.now() });
+      await ctx.reply(rendered.text, { parse_mode: "HTML", reply_markup: rendered.reply_markup });
+    }
+  });
+
+  composer.callbackQuery(APPROVAL_DATA, async (ctx) => {
     const data = ctx.callbackQuery.data;
     const actor = `telegram:${ctx.from.id}`;
-    const parsed = parseApprovalCallbackData(data);
+    const parsed = parseApprovalButton(data);
     if (!parsed) {
       await audit.record({ kind: "approval.press_refused", actor, message: "Refused a malformed approval button", details: { data: data.slice(0, 64) } });
       await answer(ctx, renderPressAnswer({ kind: "malformed" }), logger);

@@ -7,19 +7,16 @@ import type { ServiceConfig } from "../../config/types.js";
 import { Incident } from "../../entities/incident.js";
 import type { MonitorEngine } from "../../incidents/monitor-engine.js";
 import { RestartInProgress, type ServiceRestarter } from "../../incidents/service-restarter.js";
-import { actorOf, DEFAULT_MUTE_MS } from "../commands/mute.js";
+import { incidentButton, INCIDENT_DATA, parseIncidentButton } from "../callback-data.js";
 import type { GaiaContext } from "../context.js";
 import { PendingConfirmations } from "../pending-confirmations.js";
-import { incidentCallback } from "../render/alert.js";
 import { INCIDENT_ANSWERS, renderRestartResult } from "../render/incident-actions.js";
-
-/** `inc:ack:42`: an alert button, its action and the incident id. Anything else is not ours. */
-export const INCIDENT_DATA = /^inc:(ack|mute|restart|confirm|cancel):(\d{1,12})$/;
+import { actorOf, DEFAULT_MUTE_MS } from "./mute.js";
 
 /** How long the second tap of a restart may wait. */
 const CONFIRM_WINDOW_MS = 60_000;
 
-export interface IncidentActionDeps {
+export interface IncidentButtonsDeps {
   engine: MonitorEngine;
   mutes: MuteList;
   restarter: ServiceRestarter;
@@ -35,14 +32,13 @@ export interface IncidentActionDeps {
  * (in the background, so the bot keeps answering) and reports its exit status and output tail.
  * Every press is answered; a press about a resolved or unknown incident gets a short answer.
  */
-export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext> {
+export function incidentButtonsFeature(deps: IncidentButtonsDeps): Composer<GaiaContext> {
   const composer = new Composer<GaiaContext>();
   /** Restarts waiting for their second tap: incident id → the button's text (to put it back). */
   const pending = new PendingConfirmations<{ buttonText: string }>(CONFIRM_WINDOW_MS);
 
   composer.callbackQuery(INCIDENT_DATA, async (ctx) => {
-    const [, action, idText] = ctx.match as RegExpMatchArray;
-    const id = Number(idText);
+    const { action, incidentId: id } = parseIncidentButton(ctx.callbackQuery.data)!;
     const actor = actorOf(ctx);
     const answer = (text: string) => ctx.answerCallbackQuery({ text });
 
@@ -50,7 +46,7 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
       const outcome = await deps.engine.acknowledge(id, actor);
       if (outcome.kind === "acknowledged") {
         await answer(INCIDENT_ANSWERS.acknowledged);
-        await editKeyboard(ctx, deps.logger, (keyboard) => removeButton(keyboard, incidentCallback("ack", id)));
+        await editKeyboard(ctx, deps.logger, (keyboard) => removeButton(keyboard, incidentButton("ack", id)));
       } else if (outcome.kind === "already") {
         await answer(INCIDENT_ANSWERS.alreadyAcknowledged(outcome.incident.acknowledgedBy ?? "someone"));
       } else {
@@ -70,7 +66,7 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
       const now = deps.now();
       const mute = await deps.mutes.mute(subject, new Date(now.getTime() + DEFAULT_MUTE_MS), actor);
       await answer(INCIDENT_ANSWERS.muted(subject, hhmm(mute.until)));
-      await editKeyboard(ctx, deps.logger, (keyboard) => removeButton(keyboard, incidentCallback("mute", id)));
+      await editKeyboard(ctx, deps.logger, (keyboard) => removeButton(keyboard, incidentButton("mute", id)));
       return;
     }
 
@@ -80,13 +76,13 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
     if (action === "restart") {
       if (incident.status !== "open") return void (await answer(INCIDENT_ANSWERS.resolved));
       if (deps.restarter.isRunning(service.name)) return void (await answer(INCIDENT_ANSWERS.restartRunning(service.name)));
-      const button = findButton(ctx.callbackQuery.message?.reply_markup, incidentCallback("restart", id));
+      const button = findButton(ctx.callbackQuery.message?.reply_markup, incidentButton("restart", id));
       pending.add(id, { buttonText: button?.text ?? "Restart" }, deps.now().getTime());
       await answer(INCIDENT_ANSWERS.confirmRestart(service.name));
       await editKeyboard(ctx, deps.logger, (keyboard) =>
-        replaceButton(keyboard, incidentCallback("restart", id), [
-          { text: `⚠️ Confirm restart ${service.name}`, callback_data: incidentCallback("confirm", id) },
-          { text: "Cancel", callback_data: incidentCallback("cancel", id) },
+        replaceButton(keyboard, incidentButton("restart", id), [
+          { text: `⚠️ Confirm restart ${service.name}`, callback_data: incidentButton("confirm", id) },
+          { text: "Cancel", callback_data: incidentButton("cancel", id) },
         ]),
       );
       return;
@@ -96,8 +92,8 @@ export function incidentActions(deps: IncidentActionDeps): Composer<GaiaContext>
     const waiting = pending.take(id, deps.now().getTime());
     const restore = () =>
       editKeyboard(ctx, deps.logger, (keyboard) =>
-        replaceButton(removeButton(keyboard, incidentCallback("cancel", id)), incidentCallback("confirm", id), [
-          { text: waiting?.value.buttonText ?? "Restart", callback_data: incidentCallback("restart", id) },
+        replaceButton(removeButton(keyboard, incidentButton("cancel", id)), incidentButton("confirm", id), [
+          { text: waiting?.value.buttonText ?? "Restart", callback_data: incidentButton("restart", id) },
         ]),
       );
     if (action === "cancel") {
