@@ -13,6 +13,7 @@ import { ConfigError } from "../config/config-error.js";
 import type { Config } from "../config/types.js";
 import { AuditTrail } from "../entities/audit-trail.js";
 import { openDatabase } from "../entities/data-source.js";
+import { databaseTarget } from "../config/database-target.js";
 import { StateStore } from "../entities/state-store.js";
 import { Scheduler } from "../jobs/scheduler.js";
 import { ConsoleChat, CONSOLE_BOT_INFO } from "./console-chat.js";
@@ -55,7 +56,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     teardown.push(() => closeLogger(log));
 
     // gaia.db
-    const { dataSource, applied } = await openDatabase(config.paths.database);
+    const { dataSource, applied } = await openDatabase(databaseTarget(config.paths, config.env));
     teardown.push(() => dataSource.destroy());
     if (applied.length) log.info({ migrations: applied }, "applied database migrations");
     const audit = new AuditTrail(dataSource, now);

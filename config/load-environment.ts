@@ -61,8 +61,8 @@ export function loadEnvironment(paths: GaiaPaths, processEnv: NodeJS.ProcessEnv)
   }
 
   const databaseUrl = get("DATABASE_URL");
-  if (databaseUrl !== undefined) {
-    problem("DATABASE_URL", "PostgreSQL is not supported by this build yet; remove DATABASE_URL to keep the audit trail in gaia.db");
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(databaseUrl)) {
+    problem("DATABASE_URL", "must be a PostgreSQL URL, postgres://user:password@host:5432/gaia; remove it to keep the audit trail in gaia.db");
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -74,6 +74,7 @@ export function loadEnvironment(paths: GaiaPaths, processEnv: NodeJS.ProcessEnv)
     ...(githubApp ? { githubApp } : {}),
     githubApiUrl: githubApiUrl.replace(/\/+$/, ""),
     ...(apiToken ? { apiToken: new Secret(apiToken) } : {}),
+    ...(databaseUrl ? { databaseUrl: new Secret(databaseUrl) } : {}),
     logLevel: logLevel as LogLevel,
     dotenv: Object.freeze(Object.fromEntries(Object.entries(dotenv).map(([name, value]) => [name, new Secret(value)]))),
   });

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { chatIdColumn } from "./chat-id-column.js";
 
 /** A local script's request for a human decision, and that decision. */
 @Entity({ name: "approvals" })
@@ -21,19 +22,19 @@ export class ApprovalRequest {
   @Column({ type: "varchar", length: 16, default: "pending" })
   status: string;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   createdAt: Date;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   expiresAt: Date;
 
   @Column({ type: "varchar", length: 128, nullable: true })
   decidedBy: string | null;
 
-  @Column({ type: "datetime", nullable: true })
+  @Column({ type: Date, nullable: true })
   decidedAt: Date | null;
 
-  @Column({ type: "integer", nullable: true })
+  @Column(chatIdColumn({ nullable: true }))
   chatId: number | null;
 
   @Column({ type: "integer", nullable: true })

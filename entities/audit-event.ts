@@ -8,7 +8,7 @@ export class AuditEvent {
   @PrimaryGeneratedColumn({ type: "integer" })
   id: number;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   at: Date;
 
   /** Dotted kind such as `service.down`, `approval.decided`, `auth.denied`, `monitor.started`. */

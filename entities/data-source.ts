@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DataSource } from "typeorm";
+import type { DatabaseTarget } from "../config/database-target.js";
 import { ALL_MIGRATIONS } from "../migrations/index.js";
 import { ALL_ENTITIES } from "./index.js";
 import { serializeWrites } from "./serialize-writes.js";
@@ -36,15 +37,58 @@ export function createDataSource(databaseFile: string): DataSource {
   return dataSource;
 }
 
-/** Opens gaia.db and applies pending migrations; returns the names of those applied. */
-export async function openDatabase(databaseFile: string): Promise<{ dataSource: DataSource; applied: string[] }> {
-  const dataSource = createDataSource(databaseFile);
+/**
+ * The DataSource of a PostgreSQL database (`DATABASE_URL`) through `pg`, loaded only then so that
+ * the SQLite default does not pay for it. A small pool: one monitor writes little, and every host
+ * of a shared database holds its own connections.
+ */
+export async function createPostgresDataSource(url: string): Promise<DataSource> {
+  const { default: pg } = await import("pg");
+  // The entities' `Date` columns are `timestamp` (without time zone, as SQLite's datetime text):
+  // written and read as UTC, so hosts in different time zones agree on every instant.
+  pg.defaults.parseInputDatesAsUTC = true;
+  pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (text: string) => new Date(`${text.replace(" ", "T")}Z`));
+  return new DataSource({
+    type: "postgres",
+    url,
+    driver: pg,
+    entities: ALL_ENTITIES,
+    migrations: ALL_MIGRATIONS,
+    migrationsTableName: "migrations",
+    synchronize: false,
+    poolSize: 4,
+    logging: false,
+  });
+}
+
+/**
+ * Opens the database (gaia.db, or PostgreSQL) and applies pending migrations; returns the names of
+ * those applied. A plain path is a SQLite file.
+ */
+export async function openDatabase(target: string | DatabaseTarget): Promise<{ dataSource: DataSource; applied: string[] }> {
+  const where: DatabaseTarget = typeof target === "string" ? { kind: "sqlite", file: target } : target;
+  const dataSource = where.kind === "sqlite" ? createDataSource(where.file) : await createPostgresDataSource(where.url.reveal());
   await dataSource.initialize();
   try {
-    const applied = await dataSource.runMigrations({ transaction: "each" });
+    const applied = where.kind === "postgres" ? await migrateAlone(dataSource) : await dataSource.runMigrations({ transaction: "each" });
     return { dataSource, applied: applied.map((m) => m.name) };
   } catch (error) {
     await dataSource.destroy();
     throw error;
+  }
+}
+
+/** Any number that is gaia's own: the advisory lock several hosts take to migrate one at a time. */
+const MIGRATION_LOCK = 7_461_696_001;
+
+/** Hosts sharing one PostgreSQL database may start at once: the first migrates, the others wait and find nothing to do. */
+async function migrateAlone(dataSource: DataSource) {
+  const lock = dataSource.createQueryRunner();
+  try {
+    await lock.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    return await dataSource.runMigrations({ transaction: "each" });
+  } finally {
+    await lock.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => undefined);
+    await lock.release();
   }
 }

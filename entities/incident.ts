@@ -27,13 +27,13 @@ export class Incident {
   @Column({ type: "varchar", length: 16, default: "open" })
   status: string;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   openedAt: Date;
 
-  @Column({ type: "datetime", nullable: true })
+  @Column({ type: Date, nullable: true })
   resolvedAt: Date | null;
 
-  @Column({ type: "datetime", nullable: true })
+  @Column({ type: Date, nullable: true })
   acknowledgedAt: Date | null;
 
   @Column({ type: "varchar", length: 64, nullable: true })
@@ -48,7 +48,7 @@ export class Incident {
   announced: boolean;
 
   /** When its last opened or reminder alert fell due; reminders count from here. */
-  @Column({ type: "datetime", nullable: true })
+  @Column({ type: Date, nullable: true })
   lastNotifiedAt: Date | null;
 
   @Column({ type: "simple-json", nullable: true })

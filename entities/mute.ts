@@ -6,12 +6,12 @@ export class Mute {
   @PrimaryColumn({ type: "varchar", length: 64 })
   subject: string;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   until: Date;
 
   @Column({ type: "varchar", length: 64 })
   mutedBy: string;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   createdAt: Date;
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
+import { chatIdColumn } from "./chat-id-column.js";
 
 /**
  * An alert or notice waiting to reach Telegram. It is written before any network call and marked
@@ -10,11 +11,11 @@ export class OutboxMessage {
   @PrimaryGeneratedColumn({ type: "integer" })
   id: number;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   createdAt: Date;
 
   /** Not to be sent before this moment (backoff after a failed attempt). */
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   dueAt: Date;
 
   /** What kind of message the payload describes, e.g. `alert`, `notice`, `approval`. */
@@ -25,7 +26,7 @@ export class OutboxMessage {
   @Column({ type: "simple-json" })
   payload: Record<string, unknown>;
 
-  @Column({ type: "integer" })
+  @Column(chatIdColumn())
   chatId: number;
 
   /** `pending`, `delivered`, `dropped` (a message Telegram refused for good) or `muted` (its subject was muted before it went out). */
@@ -38,7 +39,7 @@ export class OutboxMessage {
   @Column({ type: "text", nullable: true })
   lastError: string | null;
 
-  @Column({ type: "datetime", nullable: true })
+  @Column({ type: Date, nullable: true })
   deliveredAt: Date | null;
 
   @Column({ type: "integer", nullable: true })

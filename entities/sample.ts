@@ -7,7 +7,7 @@ export class Sample {
   @PrimaryGeneratedColumn({ type: "integer" })
   id: number;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   at: Date;
 
   /** `host` or a service name. */

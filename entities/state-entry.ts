@@ -9,6 +9,6 @@ export class StateEntry {
   @Column({ type: "simple-json" })
   value: unknown;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   updatedAt: Date;
 }

@@ -11,10 +11,10 @@ export class TaskRun {
   @Column({ type: "varchar", length: 32 })
   task: string;
 
-  @Column({ type: "datetime" })
+  @Column({ type: Date })
   startedAt: Date;
 
-  @Column({ type: "datetime", nullable: true })
+  @Column({ type: Date, nullable: true })
   endedAt: Date | null;
 
   /** `running`, `succeeded`, `failed` or `timed-out`. */

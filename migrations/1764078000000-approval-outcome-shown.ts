@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
+import { isPostgres } from "./dialect.js";
 
 /**
  * `approvals.outcomeShown`: whether a decided or expired request's message was edited to show the
@@ -8,9 +9,10 @@ export class ApprovalOutcomeShown1764078000000 implements MigrationInterface {
   name = "ApprovalOutcomeShown1764078000000";
 
   async up(db: QueryRunner): Promise<void> {
-    await db.query(`ALTER TABLE "approvals" ADD COLUMN "outcomeShown" boolean NOT NULL DEFAULT (0)`);
+    const [no, yes] = isPostgres(db) ? ["false", "true"] : ["(0)", "1"];
+    await db.query(`ALTER TABLE "approvals" ADD COLUMN "outcomeShown" boolean NOT NULL DEFAULT ${no}`);
     // Requests settled before this column existed are not edited after the fact.
-    await db.query(`UPDATE "approvals" SET "outcomeShown" = 1 WHERE "status" <> 'pending'`);
+    await db.query(`UPDATE "approvals" SET "outcomeShown" = ${yes} WHERE "status" <> 'pending'`);
   }
 
   async down(db: QueryRunner): Promise<void> {

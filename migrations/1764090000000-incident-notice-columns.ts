@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
+import { isPostgres } from "./dialect.js";
 
 /**
  * `incidents.announced` and `incidents.lastNotifiedAt`: what the chat was told about an incident
@@ -10,6 +11,12 @@ export class IncidentNoticeColumns1764090000000 implements MigrationInterface {
   name = "IncidentNoticeColumns1764090000000";
 
   async up(db: QueryRunner): Promise<void> {
+    if (isPostgres(db)) {
+      // PostgreSQL support came later than this migration: such a database has no rows to move yet.
+      await db.query(`ALTER TABLE "incidents" ADD COLUMN "announced" boolean NOT NULL DEFAULT false`);
+      await db.query(`ALTER TABLE "incidents" ADD COLUMN "lastNotifiedAt" timestamp`);
+      return;
+    }
     await db.query(`ALTER TABLE "incidents" ADD COLUMN "announced" boolean NOT NULL DEFAULT (0)`);
     await db.query(`ALTER TABLE "incidents" ADD COLUMN "lastNotifiedAt" datetime`);
 

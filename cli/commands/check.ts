@@ -4,6 +4,7 @@ import { loadConfig } from "../../config/load-config.js";
 import { formatDuration } from "../../config/durations.js";
 import type { Config } from "../../config/types.js";
 import { openDatabase } from "../../entities/data-source.js";
+import { databaseTarget, describeDatabase } from "../../config/database-target.js";
 import { createProbe } from "../../monitor/probe.js";
 import { EXIT } from "../exit-codes.js";
 import { writeLine, type CliIo } from "../io.js";
@@ -38,12 +39,13 @@ export async function checkCommand(io: CliIo): Promise<number> {
 }
 
 async function checkDatabase(config: Config): Promise<CheckLine> {
+  const target = databaseTarget(config.paths, config.env);
   try {
-    const { dataSource, applied } = await openDatabase(config.paths.database);
+    const { dataSource, applied } = await openDatabase(target);
     await dataSource.destroy();
-    return { ok: true, text: `database: ${config.paths.database} is ready${applied.length ? ` (applied ${applied.length} migration(s))` : ""}` };
+    return { ok: true, text: `database: ${describeDatabase(target)} is ready${applied.length ? ` (applied ${applied.length} migration(s))` : ""}` };
   } catch (error) {
-    return { ok: false, text: `database: cannot open ${config.paths.database}: ${(error as Error).message}` };
+    return { ok: false, text: `database: cannot open ${describeDatabase(target)}: ${(error as Error).message}` };
   }
 }
 

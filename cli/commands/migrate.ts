@@ -1,18 +1,26 @@
+import { databaseTarget, describeDatabase } from "../../config/database-target.js";
+import { loadEnvironment } from "../../config/load-environment.js";
 import { gaiaPaths, resolveHome } from "../../config/paths.js";
 import { openDatabase } from "../../entities/data-source.js";
 import { EXIT } from "../exit-codes.js";
 import { writeLine, type CliIo } from "../io.js";
+import { withConfigErrors } from "../report-config-error.js";
 
-/** `gaia migrate`: applies pending migrations to gaia.db (start does it too). */
+/** `gaia migrate`: applies pending migrations to gaia.db, or to PostgreSQL with `DATABASE_URL` (start does it too). */
 export async function migrateCommand(io: CliIo): Promise<number> {
   const paths = gaiaPaths(resolveHome(io.processEnv, io.cwd));
-  try {
-    const { dataSource, applied } = await openDatabase(paths.database);
-    await dataSource.destroy();
-    writeLine(io.stdout, applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}` : "gaia.db is up to date.");
-    return EXIT.ok;
-  } catch (error) {
-    writeLine(io.stderr, `gaia migrate failed on ${paths.database}: ${error instanceof Error ? error.message : String(error)}`);
-    return EXIT.failure;
-  }
+  // The contract gives migrate two exit codes: an unreadable .private/.env is a failure (1) here.
+  const code = await withConfigErrors(io.stderr, async () => {
+    const target = databaseTarget(paths, loadEnvironment(paths, io.processEnv));
+    try {
+      const { dataSource, applied } = await openDatabase(target);
+      await dataSource.destroy();
+      writeLine(io.stdout, applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}` : `${target.kind === "sqlite" ? "gaia.db" : "The database"} is up to date.`);
+      return EXIT.ok;
+    } catch (error) {
+      writeLine(io.stderr, `gaia migrate failed on ${describeDatabase(target)}: ${error instanceof Error ? error.message : String(error)}`);
+      return EXIT.failure;
+    }
+  });
+  return code === EXIT.badConfig ? EXIT.failure : code;
 }

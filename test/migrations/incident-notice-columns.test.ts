@@ -65,7 +65,7 @@ describe("upgrading gaia.db to one incident ledger", () => {
 
     const { dataSource, applied } = await openDatabase(file);
     cleanups.push(() => dataSource.destroy());
-    expect(applied).toEqual(["IncidentNoticeColumns1764090000000"]);
+    expect(applied).toEqual(ALL_MIGRATIONS.slice(ALL_MIGRATIONS.indexOf(IncidentNoticeColumns1764090000000)).map((m) => new m().name));
 
     const rows = await dataSource.getRepository(Incident).find({ order: { id: "ASC" } });
     expect(rows.map((r) => ({ id: r.id, status: r.status, announced: r.announced, lastNotifiedAt: r.lastNotifiedAt?.toISOString() ?? null }))).toEqual([
