@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import type { ApiRoutes } from "../api/server.js";
 import type { ChatFeatureDeps } from "../bot/features/index.js";
 import type { TelegramHealth } from "../bot/telegram-health.js";
+import type { Redact } from "../config/redact.js";
 import type { Config } from "../config/types.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import type { StateStore } from "../entities/state-store.js";
@@ -23,6 +24,11 @@ export interface CoreServices {
   telegramHealth: TelegramHealth;
   /** The Prometheus registry behind `GET /metrics`: each feature registers its own metrics here. */
   metrics: Registry;
+  /**
+   * The one redactor (known secret values and secret-shaped text): every command line, output
+   * and log line gaia shows or stores passes through it.
+   */
+  redact: Redact;
   now: () => Date;
 }
 

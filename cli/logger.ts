@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import pinoRoll from "pino-roll";
-import { redactSecrets } from "../config/redact.js";
+import { createRedactor, type Redact } from "../config/redact.js";
 import type { LogLevel } from "../config/types.js";
 
 export type { Logger };
@@ -12,8 +12,8 @@ export interface LoggerOptions {
   logDir: string;
   /** Also write to standard output (not in console mode, where the terminal is the chat). */
   toStdout: boolean;
-  /** Secret values to redact wherever they appear, besides token-shaped strings. */
-  knownSecrets?: readonly string[];
+  /** The redactor every line passes through (default: the patterns only, no known values). */
+  redact?: Redact;
   /** Rotate at this size; keep this many files. */
   maxFileSize?: string;
   maxFiles?: number;
@@ -21,7 +21,7 @@ export interface LoggerOptions {
 
 /**
  * Structured JSON log lines to stdout and to size-rotated files in `.tmp/logs/`. Every line passes
- * through `redactSecrets` before it is written, whatever a caller put in it. The file stream runs
+ * through the redactor before it is written, whatever a caller put in it. The file stream runs
  * in this thread (no transport worker), which keeps the monitor's memory small.
  */
 export async function createLogger(options: LoggerOptions): Promise<Logger> {
@@ -39,14 +39,14 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
   });
   const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
   if (options.toStdout) streams.push({ level: options.level, stream: pino.destination({ fd: 1, sync: true }) });
-  const known = options.knownSecrets ?? [];
+  const redact = options.redact ?? createRedactor();
   const logger = pino(
     {
       level: options.level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      hooks: { streamWrite: (line) => redactSecrets(line, known) },
+      hooks: { streamWrite: (line) => redact(line) },
     },
     pino.multistream(streams),
   );

@@ -10,6 +10,7 @@ import { chatFeatures, completeChatFeatureDeps } from "../bot/features/index.js"
 import type { GaiaContext } from "../bot/context.js";
 import { TelegramHealth } from "../bot/telegram-health.js";
 import { ConfigError } from "../config/config-error.js";
+import { createRedactor, secretValuesOf } from "../config/redact.js";
 import type { Config } from "../config/types.js";
 import { AuditTrail } from "../entities/audit-trail.js";
 import { openDatabase } from "../entities/data-source.js";
@@ -37,10 +38,14 @@ export interface RunningMonitor {
 }
 
 /**
- * The composition root: config → pidfile → logs → gaia.db → domain services → bot → API → jobs.
- * Everything is passed explicitly, and `stop()` takes it down in reverse order.
+ * The composition root: config → API token → pidfile → logs → gaia.db → domain services → bot →
+ * API → jobs. Everything is passed explicitly, and `stop()` takes it down in reverse order.
  */
 export async function startMonitor(config: Config, mode: ChatMode): Promise<RunningMonitor> {
+  // Checked (or made) with the other files, before anything starts: a bad .private/api-token
+  // is a config problem (exit 2), not a failure after Telegram polling began.
+  const apiToken = ensureApiToken(config);
+  const redact = createRedactor(secretValuesOf(config.env, apiToken));
   const releasePidfile = acquirePidfile(config.paths.pidFile);
   const teardown: (() => Promise<void> | void)[] = [releasePidfile];
   const now = () => new Date();
@@ -50,7 +55,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
       level: config.env.logLevel,
       logDir: config.paths.logDir,
       toStdout: mode.kind === "telegram",
-      knownSecrets: Object.values(config.env.dotenv).map((secret) => secret.reveal()),
+      redact,
     });
     const log = logger;
     teardown.push(() => closeLogger(log));
@@ -80,7 +85,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
       ...(mode.kind === "console" ? { botInfo: CONSOLE_BOT_INFO } : {}),
     });
     bot.api.config.use(telegramHealth.transformer());
-    const core: CoreServices = { config, logger: log, dataSource, audit, state, scheduler, api: bot.api, telegramHealth, metrics: new Registry(), now };
+    const core: CoreServices = { config, logger: log, dataSource, audit, state, scheduler, api: bot.api, telegramHealth, metrics: new Registry(), redact, now };
     const features = wireFeatures(core);
     const rotate = { githubConfigured: Boolean(config.settings.github) };
     installFeatures(bot, chatFeatures(completeChatFeatureDeps([...features.map((f) => f.chat ?? {}), { rotate }])));
@@ -114,7 +119,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     const api: FastifyInstance = await startApiServer({
       host: config.settings.api.host,
       port: config.settings.api.port,
-      token: ensureApiToken(config),
+      token: apiToken,
       logger: log,
       routes,
     });

@@ -6,7 +6,6 @@
  */
 import type { AlertFact, AlertProcess } from "../alerts/alert.js";
 import type { ServiceConfig } from "../config/types.js";
-import { redactSecrets } from "../config/redact.js";
 import type { MonitorState, Transition } from "../monitor/rules.js";
 import type { ProcessSample, Snapshot } from "../monitor/snapshot.js";
 import type { AlertFacts } from "./incident-ledger.js";
@@ -91,7 +90,7 @@ function otherServicesDown(state: MonitorState, self: string): string[] {
   return names;
 }
 
-/** A process as an alert names it; secrets in its command line are redacted before it is stored. */
+/** A process as an alert names it; the probe has redacted its command line (`ProbeOptions.redact`). */
 function alertProcess(process: ProcessSample): AlertProcess {
-  return { pid: process.pid, command: redactSecrets(process.commandLine || process.name), cpuPercent: process.cpuPercent, memoryBytes: process.memoryBytes };
+  return { pid: process.pid, command: process.commandLine || process.name, cpuPercent: process.cpuPercent, memoryBytes: process.memoryBytes };
 }

@@ -3,12 +3,14 @@
  * timeout, and audited before and after. The command's output goes to a file under `.tmp/`
  * rather than a pipe, because a restart command often leaves the service running in the
  * background holding its stdout; with a pipe we would wait for the service to exit, and closing
- * the pipe could kill it with EPIPE.
+ * the pipe could kill it with EPIPE. Once the command exits, the file is rewritten redacted (and
+ * cut to its last 64 KiB): it opens in append mode, so a service still writing to it appends after
+ * the rewrite instead of leaving a hole.
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { redactSecrets } from "../config/redact.js";
+import { createRedactor, type Redact } from "../config/redact.js";
 import type { ServiceConfig } from "../config/types.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 
@@ -25,6 +27,9 @@ export interface RestartResult {
   error?: string;
 }
 
+/** How much of a restart's output its file keeps (the end). */
+const KEPT_OUTPUT_BYTES = 64 * 1024;
+
 /** A restart of this service is already running. */
 export class RestartInProgress extends Error {
   constructor(readonly service: string) {
@@ -39,8 +44,8 @@ export interface ServiceRestarterOptions {
   /** Where the output files go (`.tmp/`). */
   tmpDir: string;
   audit: AuditTrail;
-  /** Values to redact from the output besides token-shaped strings (those of .private/.env). */
-  knownSecrets?: readonly string[];
+  /** Redacts the command and its output (default: the patterns only, no known values). */
+  redact?: Redact;
   /** Default 60 s. */
   timeoutMs?: number;
   /** Characters of output kept (default 1500). */
@@ -50,8 +55,11 @@ export interface ServiceRestarterOptions {
 /** See the file comment. */
 export class ServiceRestarter {
   private readonly running = new Set<string>();
+  private readonly redact: Redact;
 
-  constructor(private readonly options: ServiceRestarterOptions) {}
+  constructor(private readonly options: ServiceRestarterOptions) {
+    this.redact = options.redact ?? createRedactor();
+  }
 
   /** Whether a restart of `service` is running now. */
   isRunning(service: string): boolean {
@@ -69,7 +77,7 @@ export class ServiceRestarter {
         actor,
         subject: service.name,
         message: `Restart of ${service.name} requested`,
-        details: { command: redactSecrets(service.restart, this.options.knownSecrets ?? []) },
+        details: { command: this.redact(service.restart) },
       });
       const result = await this.run(service.name, service.restart);
       await this.options.audit.record({
@@ -90,9 +98,10 @@ export class ServiceRestarter {
   }
 
   private async run(name: string, command: string): Promise<RestartResult> {
-    mkdirSync(this.options.tmpDir, { recursive: true });
+    mkdirSync(this.options.tmpDir, { recursive: true, mode: 0o700 });
     const outputFile = join(this.options.tmpDir, `restart-${name}.log`);
-    const fd = openSync(outputFile, "w", 0o600);
+    const fd = openSync(outputFile, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND, 0o600);
+    fchmodSync(fd, 0o600); // a file left by an older gaia may have had another mode
     const started = performance.now();
     const timeoutMs = this.options.timeoutMs ?? 60_000;
     const outcome = await new Promise<{ exitCode: number | null; timedOut: boolean; error?: string }>((resolve) => {
@@ -129,28 +138,40 @@ export class ServiceRestarter {
       exitCode: outcome.exitCode,
       timedOut: outcome.timedOut,
       durationMs: Math.round(performance.now() - started),
-      outputTail: this.tailOf(outputFile),
+      outputTail: this.tailOf(this.redactOutputFile(outputFile)),
       ...(outcome.error ? { error: outcome.error } : {}),
     };
   }
 
-  private tailOf(file: string): string {
-    const chars = this.options.tailChars ?? 1500;
+  /**
+   * Rewrites the output file with its end redacted, and returns that text. Redacted before it is
+   * cut to the tail: a cut could leave half a token that no longer looks like one.
+   */
+  private redactOutputFile(file: string): string {
+    let fd: number;
     try {
-      const size = statSync(file).size;
-      const fd = openSync(file, "r");
-      try {
-        const length = Math.min(size, chars * 4);
-        const buffer = Buffer.alloc(length);
-        readSync(fd, buffer, 0, length, size - length);
-        // Redact before cutting: a cut could leave half a token that no longer looks like one.
-        const text = redactSecrets(buffer.toString("utf8"), this.options.knownSecrets ?? []);
-        return (text.length > chars ? text.slice(-chars) : text).trimEnd();
-      } finally {
-        closeSync(fd);
-      }
+      fd = openSync(file, "r+");
     } catch {
       return "";
     }
+    try {
+      const size = fstatSync(fd).size;
+      const length = Math.min(size, KEPT_OUTPUT_BYTES);
+      const buffer = Buffer.alloc(length);
+      const read = readSync(fd, buffer, 0, length, size - length);
+      const text = (length < size ? "…\n" : "") + this.redact(buffer.subarray(0, read).toString("utf8"));
+      ftruncateSync(fd, 0);
+      writeSync(fd, text, 0, "utf8");
+      return text;
+    } catch {
+      return "";
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private tailOf(text: string): string {
+    const chars = this.options.tailChars ?? 1500;
+    return (text.length > chars ? text.slice(-chars) : text).trimEnd();
   }
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { In, IsNull, LessThan, MoreThan, Not, type DataSource, type EntityManager } from "typeorm";
 import type { Outbox } from "../alerts/outbox.js";
-import { redactSecrets } from "../config/redact.js";
+import type { Redact } from "../config/redact.js";
 import type { TaskConfig } from "../config/types.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import { Incident } from "../entities/incident.js";
@@ -50,8 +50,8 @@ export interface TaskMonitorOptions {
   remindMs: number;
   spoolDir: string;
   logger: Logger;
-  /** Secret values to take out of output tails (the monitor redacts again: a report may come from curl). */
-  knownSecrets: readonly string[];
+  /** Redacts output tails (the monitor redacts again: a report may come from curl). */
+  redact: Redact;
   now: () => Date;
 }
 
@@ -138,7 +138,7 @@ export class TaskMonitor {
           status,
           exitCode: report.exitCode,
           durationMs: report.durationMs ?? Math.max(0, endedAt.getTime() - startedAt.getTime()),
-          outputTail: report.outputTail ? redactSecrets(report.outputTail, this.options.knownSecrets).slice(-OUTPUT_TAIL_LIMIT) : null,
+          outputTail: report.outputTail ? this.options.redact(report.outputTail).slice(-OUTPUT_TAIL_LIMIT) : null,
         };
         if (existing) await repo.update({ id: runId }, row);
         else await repo.insert(row);

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createRedactor, type Redact } from "../config/redact.js";
 import type { ServiceConfig } from "../config/types.js";
 import {
   hostCpuPercent,
@@ -34,6 +35,11 @@ export interface ProbeOptions {
   now?: () => number;
   /** Force the ps-based path (tests, or a /proc that is mounted but unusable). */
   portable?: boolean;
+  /**
+   * The redactor for names and command lines handed out by `topProcesses` (alerts and /top show
+   * them, gaia.db stores them); default: the patterns only, without the known secret values.
+   */
+  redact?: Redact;
 }
 
 /** Work the probe has done since it was created, for the benchmark and for /status. */
@@ -67,6 +73,7 @@ export function createProbe(options: ProbeOptions): Probe {
   // Only built when some service matches by port: the fd scan is the costly part of a probe.
   const portOwners = ports.length > 0 && onProc ? createPortOwnerFinder(procRoot) : undefined;
   const stats: ProbeStats = { scans: 0, spawns: 0, fdScans: 0 };
+  const redact = options.redact ?? createRedactor();
   let previousTable: ProcessTable | undefined;
   let previousCpu: HostCpuTimes | undefined;
 
@@ -132,10 +139,11 @@ export function createProbe(options: ProbeOptions): Probe {
           ? b.cpuPercent - a.cpuPercent || b.info.rssBytes - a.info.rssBytes || a.info.pid - b.info.pid
           : b.info.rssBytes - a.info.rssBytes || b.cpuPercent - a.cpuPercent || a.info.pid - b.info.pid,
       );
+      // Redacted here, where command lines leave the probe: matching above needs them whole.
       return rows.slice(0, Math.max(0, n)).map(({ info, cpuPercent }) => ({
         pid: info.pid,
-        name: info.name,
-        commandLine: commandLine(info.pid),
+        name: redact(info.name),
+        commandLine: redact(commandLine(info.pid)),
         cpuPercent,
         memoryBytes: info.rssBytes,
         memoryPercent: host.memoryTotalBytes > 0 ? (info.rssBytes / host.memoryTotalBytes) * 100 : 0,

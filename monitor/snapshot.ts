@@ -47,12 +47,12 @@ export interface ServiceObservation {
   startedAt?: Date;
 }
 
-/** One process of the table, as /top shows it. */
+/** One process of the table, as /top shows it: secrets in its name and command line already redacted. */
 export interface ProcessSample {
   pid: number;
-  /** Kernel process name (comm, at most 15 characters on Linux). */
+  /** Kernel process name (comm, at most 15 characters on Linux), redacted. */
   name: string;
-  /** Full command line, space-joined; empty for kernel threads or when unreadable. */
+  /** Full command line, space-joined, redacted by the probe's redactor; empty for kernel threads or when unreadable. */
   commandLine: string;
   /** % of ONE core since the previous snapshot. */
   cpuPercent: number;
@@ -71,7 +71,8 @@ export interface Snapshot {
   services: ServiceObservation[];
   /**
    * The n busiest processes of this snapshot, by CPU or by memory, busiest first. Command lines
-   * are read lazily here (only for the n returned), so calling it costs nothing until /top asks.
+   * are read lazily here (only for the n returned), so calling it costs nothing until /top asks,
+   * and redacted before they are returned (`ProbeOptions.redact`).
    */
   topProcesses(by: TopProcessesOrder, n: number): ProcessSample[];
 }

@@ -1,5 +1,5 @@
 import { StringDecoder } from "node:string_decoder";
-import { redactSecrets } from "../config/redact.js";
+import { createRedactor, type Redact } from "../config/redact.js";
 
 /** The most characters of output a run report carries (CONTRACT section 6). */
 export const OUTPUT_TAIL_LIMIT = 4000;
@@ -28,13 +28,13 @@ export class OutputTail {
   }
 
   /**
-   * The last lines, at most `limit` characters, with token-shaped strings and the known secret
-   * values redacted, terminal escape sequences removed and a partial first line dropped.
+   * The last lines, at most `limit` characters, redacted (before the cut), terminal escape
+   * sequences removed and a partial first line dropped.
    */
-  tail(knownSecrets: Iterable<string> = [], limit = OUTPUT_TAIL_LIMIT): string {
+  tail(redact: Redact = createRedactor(), limit = OUTPUT_TAIL_LIMIT): string {
     let text = this.text;
     for (const decoder of this.decoders.values()) text += decoder.end();
-    return tailOf(redactSecrets(cleanTerminalText(text), knownSecrets), limit);
+    return tailOf(redact(cleanTerminalText(text)), limit);
   }
 
   private append(piece: string): void {

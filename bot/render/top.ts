@@ -1,4 +1,3 @@
-import { redactSecrets } from "../../config/redact.js";
 import type { TopView } from "../../monitor/top-sampler.js";
 import { topButton } from "../callback-data.js";
 import { formatBytes, formatBytesShort, formatClockSeconds, formatPercent } from "./figures.js";
@@ -20,8 +19,8 @@ export function renderTop(view: TopView): RenderedMessage {
   const rows = view.processes.flatMap((p) => {
     const name = p.name.replace(/\s+/g, " ");
     const row = `${String(p.pid).padStart(pidWidth)} ${p.cpuPercent.toFixed(1).padStart(5)} ${formatBytesShort(p.memoryBytes).padStart(5)} ${name}`;
-    // Redacted before it is cut: a token on a command line (`--token=ghp_…`) must not reach the chat.
-    const command = redactSecrets(p.commandLine).replace(/\s+/g, " ").trim();
+    // Already redacted by the probe, before this cut: half a token would no longer look like one.
+    const command = p.commandLine.replace(/\s+/g, " ").trim();
     // A kernel thread has no command line; one that only repeats the name adds nothing.
     if (command === "" || command === name) return [row];
     return [row, `${" ".repeat(pidWidth + 1)}${truncatePlain(command, COMMAND_WIDTH)}`];

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { isatty } from "node:tty";
 import { readApiToken } from "../../api/api-token.js";
 import { ConfigError } from "../../config/config-error.js";
+import { createRedactor, secretValuesOf } from "../../config/redact.js";
 import { didYouMean } from "../../config/did-you-mean.js";
 import type { Config } from "../../config/types.js";
 import { launchTask } from "../../tasks/launch-task.js";
@@ -35,7 +36,8 @@ export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = proce
     const config = await loadLauncherConfig({ processEnv: io.processEnv, cwd: io.cwd });
     const task = config.settings.tasks.find((t) => t.name === taskName);
     if (!task) throw new ConfigError([unknownTask(taskName, config)]);
-    const token = readApiToken(config)?.reveal();
+    const apiToken = readApiToken(config);
+    const token = apiToken?.reveal();
 
     const { env, missing } = buildTaskEnvironment({ task, dotenv: config.env.dotenv, processEnv: io.processEnv });
     for (const name of missing) {
@@ -67,7 +69,7 @@ export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = proce
       runId,
       exitCode: outcome.exitCode,
       durationMs: outcome.durationMs,
-      outputTail: outcome.output.tail(knownSecrets(config, token)),
+      outputTail: outcome.output.tail(createRedactor(secretValuesOf(config.env, apiToken))),
       startedAt: outcome.startedAt.toISOString(),
       endedAt: outcome.endedAt.toISOString(),
       ...(outcome.timedOut ? { timedOut: true } : {}),
@@ -82,16 +84,6 @@ export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = proce
     }
     return outcome.exitCode;
   });
-}
-
-/** Every secret value gaia knows of, to take out of the output tail besides token-shaped strings. */
-function knownSecrets(config: Config, apiToken: string | undefined): string[] {
-  const { env } = config;
-  return [
-    ...Object.values(env.dotenv).map((secret) => secret.reveal()),
-    ...[env.telegramBotToken, env.githubToken, env.apiToken, env.databaseUrl].flatMap((secret) => (secret ? [secret.reveal()] : [])),
-    ...(apiToken ? [apiToken] : []),
-  ];
 }
 
 function unknownTask(name: string, config: Config): string {

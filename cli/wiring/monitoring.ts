@@ -44,7 +44,6 @@ export interface MonitoringWiring extends FeatureWiring {
 export function wireMonitoring(core: CoreServices, options: { latest: LatestSnapshot }): MonitoringWiring {
   const { config, dataSource, audit, state, scheduler, logger, now } = core;
   const { settings, paths } = config;
-  const knownSecrets = Object.values(config.env.dotenv).map((secret) => secret.reveal());
 
   // Read before any job can run: the first heartbeat overwrites the last one of the previous run.
   const previousRun = Promise.all([state.get<string>(LAST_HEARTBEAT_KEY), state.get<string>(BOOT_TIME_KEY)]);
@@ -54,7 +53,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     if (deliveryScheduled) void scheduler.runNow(MONITORING_JOBS.deliver);
   });
   const mutes = new MuteList(dataSource, audit, now);
-  const probe = createProbe({ homeDir: paths.home, services: settings.services, selfPid: process.pid });
+  const probe = createProbe({ homeDir: paths.home, services: settings.services, selfPid: process.pid, redact: core.redact });
   const counters = registerMonitorMetrics(core.metrics, {
     latest: options.latest,
     outboxPending: () => dataSource.getRepository(OutboxMessage).countBy({ status: "pending" }),
@@ -85,7 +84,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     now,
     onOutcome: (outcome, rows) => counters.deliveries.inc({ outcome }, rows),
   });
-  const restarter = new ServiceRestarter({ home: paths.home, tmpDir: paths.tmpDir, audit, knownSecrets });
+  const restarter = new ServiceRestarter({ home: paths.home, tmpDir: paths.tmpDir, audit, redact: core.redact });
   const heartbeat = heartbeatJob({ state, logger, url: settings.heartbeat.url, now });
   const subjects = [...settings.services.map((s) => s.name), ...settings.tasks.map((t) => t.name)];
 

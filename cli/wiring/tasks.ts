@@ -16,7 +16,7 @@ const RETENTION_EVERY_MS = 60 * 60_000;
  */
 export function wireTasks(core: CoreServices, options: { outbox?: Outbox } = {}): FeatureWiring {
   const { config, dataSource, audit, state, logger, now } = core;
-  const { settings, env } = config;
+  const { settings } = config;
   const outbox = options.outbox ?? new Outbox(dataSource, settings.telegram.chat, now);
   const tasks = new TaskMonitor({
     dataSource,
@@ -27,7 +27,7 @@ export function wireTasks(core: CoreServices, options: { outbox?: Outbox } = {})
     remindMs: settings.alerts.remindMs,
     spoolDir: config.paths.spoolDir,
     logger,
-    knownSecrets: Object.values(env.dotenv).map((secret) => secret.reveal()),
+    redact: core.redact,
     now,
   });
   const hasTasks = settings.tasks.length > 0;

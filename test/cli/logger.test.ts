@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeLogger, createLogger } from "../../cli/logger.js";
+import { createRedactor } from "../../config/redact.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 
 describe("the log", () => {
@@ -12,7 +13,7 @@ describe("the log", () => {
     const h = makeTempHome();
     homes.push(h);
     const logDir = join(h.home, ".tmp", "logs");
-    const logger = await createLogger({ level: "info", logDir, toStdout: false, knownSecrets: ["my-backup-passphrase"] });
+    const logger = await createLogger({ level: "info", logDir, toStdout: false, redact: createRedactor(["my-backup-passphrase"]) });
     const fakeGithubToken = "ghp_" + "Z".repeat(36);
     logger.info({ token: fakeGithubToken }, "job printed my-backup-passphrase and 987654321:" + "Q".repeat(35));
     logger.debug("not written at info level");

@@ -18,7 +18,6 @@ import type { Probe } from "../../monitor/probe.js";
 import type { Snapshot } from "../../monitor/snapshot.js";
 import { manualClock, tempDatabase } from "../helpers/temp-database.js";
 import { fakeSnapshot } from "../monitor/fake-snapshot.js";
-import { FAKE_GITHUB_TOKEN } from "../helpers/fake-tokens.js";
 
 const AGENT: ServiceConfig = { name: "agent", match: { kind: "process", process: "node", args: "agent.js" }, restart: "systemctl restart agent" };
 const DB: ServiceConfig = { name: "db", match: { kind: "port", port: 5432 } };
@@ -70,7 +69,7 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
           ],
           top: [
             { pid: 11, name: "ffmpeg", commandLine: "ffmpeg -i movie.mkv", cpuPercent: 150, memoryBytes: 2e8, memoryPercent: 2 },
-            { pid: 12, name: "node", commandLine: `node agent.js --token=${FAKE_GITHUB_TOKEN}`, cpuPercent: 30, memoryBytes: 1e8, memoryPercent: 1 },
+            { pid: 12, name: "node", commandLine: "node agent.js --token=[REDACTED]", cpuPercent: 30, memoryBytes: 1e8, memoryPercent: 1 },
             { pid: 13, name: "postgres", commandLine: "", cpuPercent: 20, memoryBytes: 5e8, memoryPercent: 5 },
             { pid: 14, name: "idle", commandLine: "idle", cpuPercent: 1, memoryBytes: 1e6, memoryPercent: 0 },
           ],
@@ -214,7 +213,7 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
     expect(alertDetailLines((await alerts())[4])).toEqual(["It is up now."]);
   });
 
-  it("names the three busiest processes in a host CPU alert, with secrets in their command lines redacted", async () => {
+  it("names the three busiest processes in a host CPU alert, command lines as the probe redacted them", async () => {
     const { monitor } = engine();
     world.cpu = 97;
     await cycles(monitor, 2);

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditEvent } from "../../entities/audit-event.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
 import type { ServiceConfig } from "../../config/types.js";
 import { RestartInProgress, ServiceRestarter } from "../../incidents/service-restarter.js";
+import { createRedactor } from "../../config/redact.js";
 import { tempDatabase } from "../helpers/temp-database.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 import { FAKE_GITHUB_TOKEN } from "../helpers/fake-tokens.js";
@@ -24,7 +25,7 @@ describe("the Restart button's command", () => {
     const audit = new AuditTrail(db.dataSource);
     return {
       home: home.home,
-      restarter: new ServiceRestarter({ home: home.home, tmpDir: join(home.home, ".tmp"), audit, knownSecrets: ["hunter2-secret-value"], timeoutMs }),
+      restarter: new ServiceRestarter({ home: home.home, tmpDir: join(home.home, ".tmp"), audit, redact: createRedactor(["hunter2-secret-value"]), timeoutMs }),
       events: () => db.dataSource.getRepository(AuditEvent).find({ order: { id: "ASC" } }),
     };
   }
@@ -34,6 +35,10 @@ describe("the Restart button's command", () => {
     const result = await restarter.restart(service(`pwd; echo 'token ${FAKE_GITHUB_TOKEN}'; echo hunter2-secret-value >&2; exit 0`), "telegram:7");
     expect(result).toMatchObject({ service: "agent", exitCode: 0, timedOut: false });
     expect(result.outputTail).toBe(`${home}\ntoken [REDACTED]\n[REDACTED]`);
+    // The output file under .tmp/ is rewritten redacted too, and private.
+    const file = join(home, ".tmp", "restart-agent.log");
+    expect(readFileSync(file, "utf8")).toBe(`${home}\ntoken [REDACTED]\n[REDACTED]\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     const failed = await restarter.restart(service("echo nope; exit 3"), "telegram:7");
     expect([failed.exitCode, failed.outputTail]).toEqual([3, "nope"]);
     expect((await events()).map((e) => [e.kind, e.actor, e.message])).toEqual([

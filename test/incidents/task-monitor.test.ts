@@ -1,3 +1,4 @@
+import { createRedactor } from "../../config/redact.js";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -46,7 +47,7 @@ describe("the monitor's side of scheduled jobs", () => {
       remindMs,
       spoolDir: join(home.home, ".tmp", "spool"),
       logger: silentLogger(),
-      knownSecrets: [SECRET],
+      redact: createRedactor([SECRET]),
       now,
     });
   }

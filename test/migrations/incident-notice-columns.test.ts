@@ -1,3 +1,4 @@
+import { createRedactor } from "../../config/redact.js";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { DataSource } from "typeorm";
@@ -91,7 +92,7 @@ describe("upgrading gaia.db to one incident ledger", () => {
       remindMs: HOUR,
       spoolDir: join(home.home, ".tmp", "spool"),
       logger: silentLogger(),
-      knownSecrets: [],
+      redact: createRedactor(),
       now,
     });
     await tasks.check();

@@ -3,13 +3,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { createRedactor } from "../../config/redact.js";
 import type { ServiceConfig } from "../../config/types.js";
 import { createProbe } from "../../monitor/probe.js";
 import type { Snapshot } from "../../monitor/snapshot.js";
 import {
+  IDLE_SCRIPT,
   sleep,
   startCpuBurner,
   startIdleChild,
+  startNodeChild,
   startListener,
   stopAllChildren,
   stopChild,
@@ -138,6 +141,22 @@ describe("probing the host and the services", () => {
     expect(byMemory[0].memoryPercent).toBeCloseTo((byMemory[0].memoryBytes / snapshot.host.memoryTotalBytes) * 100);
     expect(snapshot.topProcesses("cpu", 0)).toEqual([]);
     expect(probe.stats).toEqual({ scans: 2, spawns: 0, fdScans: 0 });
+  });
+
+  it("hands out command lines with known secrets and secret flags redacted, and still matches by the whole line", async () => {
+    const secret = `canary-${Date.now()}`;
+    const child = await startNodeChild(IDLE_SCRIPT, ["backup.js", `--password=${secret}`, "--token", "flag-value-123", `postgres://app:${secret}x@db/app`]);
+    const probe = createProbe({
+      homeDir: home,
+      selfPid: process.pid,
+      services: [service("backup", { kind: "process", process: "node", args: `--password=${secret}` })],
+      redact: createRedactor([secret]),
+    });
+    const snapshot = await probe.sample();
+    expect(observed(snapshot, "backup")).toMatchObject({ up: true, pids: [child.pid] });
+    const shown = snapshot.topProcesses("memory", 100_000).find((p) => p.pid === child.pid);
+    expect(shown!.commandLine).toContain("backup.js --password=[REDACTED] --token [REDACTED] postgres://app:[REDACTED]@db/app");
+    expect(JSON.stringify(snapshot.topProcesses("cpu", 100_000))).not.toMatch(new RegExp(`${secret}|flag-value-123`));
   });
 
   it("sees a killed service go down, and a stale pidfile as down", async () => {

@@ -1,3 +1,4 @@
+import { createRedactor } from "../../config/redact.js";
 import { describe, expect, it } from "vitest";
 import { OUTPUT_TAIL_LIMIT, OutputTail } from "../../tasks/output-tail.js";
 
@@ -27,7 +28,7 @@ describe("the output tail of a run report", () => {
     const fakeToken = "ghp_" + "abcdefghijklmnopqrstuvwxyz0123456789";
     tail.push("stdout", Buffer.from(`token ${fakeToken} and ${secret}\n`));
     tail.push("stdout", Buffer.from("x".repeat(3900) + "\n"));
-    const text = tail.tail([secret]);
+    const text = tail.tail(createRedactor([secret]));
     expect(text).not.toContain("ghp_abcdefghij");
     expect(text).not.toContain(secret);
     expect(text).not.toContain("passphrase");

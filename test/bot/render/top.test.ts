@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { renderTop } from "../../../bot/render/top.js";
 import type { TopView } from "../../../monitor/top-sampler.js";
 import { parseTelegramHtml } from "../../fakes/telegram-html.js";
-import { FAKE_GITHUB_TOKEN } from "../../helpers/fake-tokens.js";
 
 function view(overrides: Partial<TopView> = {}): TopView {
   return {
@@ -20,13 +19,6 @@ function view(overrides: Partial<TopView> = {}): TopView {
 }
 
 describe("the /top message", () => {
-  it("never shows a token from a process's command line, not even its first characters", () => {
-    const processes = [{ pid: 7, name: "sync", commandLine: `sync --token=${FAKE_GITHUB_TOKEN} --all`, cpuPercent: 1, memoryBytes: 1024, memoryPercent: 0.1 }];
-    const text = parseTelegramHtml(renderTop(view({ processes })).text).text;
-    expect(text).toContain("sync --token=[REDACTED] --all");
-    expect(text).not.toContain(FAKE_GITHUB_TOKEN.slice(0, 8));
-  });
-
   it("is a monospace table of pid, CPU % of one core, memory and name, with each command line shown literally", () => {
     const message = renderTop(view());
     const parsed = parseTelegramHtml(message.text);
