@@ -20,7 +20,6 @@ export function createAlertSender(api: Api, now: () => Date = () => new Date()):
         message.chatId,
         rendered.text,
         {
-          parse_mode: "HTML",
           link_preview_options: { is_disabled: true },
           ...(rendered.reply_markup ? { reply_markup: rendered.reply_markup } : {}),
         },

@@ -40,7 +40,7 @@ export class ApprovalMessages {
       const rendered = renderApprovalRequest(request, { host, now: now() });
       let sent;
       try {
-        sent = await api.sendMessage(chatId, rendered.text, { parse_mode: "HTML", reply_markup: rendered.reply_markup });
+        sent = await api.sendMessage(chatId, rendered.text, { reply_markup: rendered.reply_markup });
       } catch (error) {
         if (isPassing(error)) {
           logger.warn({ err: error, approval: request.id }, "Telegram is unreachable; the approval request will be posted when it is back");
@@ -112,7 +112,7 @@ export class ApprovalMessages {
 
   private async edit(chatId: number, messageId: number, request: ApprovalRequest): Promise<void> {
     const rendered = renderApprovalOutcome(request, { host: this.options.host });
-    await this.options.api.editMessageText(chatId, messageId, rendered.text, { parse_mode: "HTML" });
+    await this.options.api.editMessageText(chatId, messageId, rendered.text);
   }
 }
 

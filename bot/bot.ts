@@ -6,6 +6,7 @@ import type { AuditTrail } from "../entities/audit-trail.js";
 import { adminsOnly } from "./auth.js";
 import { COMMANDS } from "./command-list.js";
 import type { GaiaContext } from "./context.js";
+import { htmlParseMode } from "./html-parse-mode.js";
 import { renderUnknownCommand } from "./render/help.js";
 
 export interface BotOptions {
@@ -21,8 +22,9 @@ export interface BotOptions {
 }
 
 /**
- * Builds gaia's grammY bot: retries of 429s with Telegram's retry_after, admins-only access and
- * a `bot.catch` so that no handler error stops the bot. Its handlers come with `installFeatures`,
+ * Builds gaia's grammY bot: every text sent as Telegram HTML (bot/html-parse-mode.ts), retries of
+ * 429s with Telegram's retry_after, admins-only access and a `bot.catch` so that no handler error
+ * stops the bot. Its handlers come with `installFeatures`,
  * once the features (which need `bot.api` to send) are built.
  */
 export function createBot(options: BotOptions): Bot<GaiaContext> {
@@ -36,6 +38,7 @@ export function createBot(options: BotOptions): Bot<GaiaContext> {
   bot.api.config.use(
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
   );
+  bot.api.config.use(htmlParseMode());
   bot.use(adminsOnly({ admins: options.admins, audit: options.audit, alertChat: options.alertChat }));
   bot.catch(async (error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "a chat handler failed");
@@ -61,7 +64,7 @@ export function installFeatures(bot: Bot<GaiaContext>, features: readonly Compos
       // `/status@OtherBot` is meant for another bot in the same group: not ours to answer.
       const addressee = command.split("@")[1];
       if (addressee !== undefined && addressee.toLowerCase() !== ctx.me.username.toLowerCase()) return;
-      await ctx.reply(renderUnknownCommand(command).text, { parse_mode: "HTML" });
+      await ctx.reply(renderUnknownCommand(command).text);
     }
   });
   bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer active." }));

@@ -16,7 +16,7 @@ export async function showInPlace(ctx: GaiaContext, rendered: RenderedMessage): 
     return;
   }
   try {
-    await ctx.editMessageText(rendered.text, { parse_mode: "HTML", ...(rendered.reply_markup ? { reply_markup: rendered.reply_markup } : {}) });
+    await ctx.editMessageText(rendered.text, rendered.reply_markup ? { reply_markup: rendered.reply_markup } : {});
   } catch (error) {
     if (!(error instanceof GrammyError)) throw error;
     // Only formatting could differ unseen by the check above; the reader already sees this.

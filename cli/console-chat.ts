@@ -135,8 +135,9 @@ export class ConsoleChat {
   }
 
   private show(messageId: number, payload: Record<string, unknown>, edited: boolean): Message.TextMessage {
+    // Every text gaia sends is Telegram HTML (bot/html-parse-mode.ts), plain sentences included.
     const text = String(payload.text ?? "");
-    const body = payload.parse_mode === "HTML" ? htmlToTerminal(text, this.options.colours) : text;
+    const body = htmlToTerminal(text, this.options.colours);
     const keyboard = (payload.reply_markup as { inline_keyboard?: InlineKeyboardButton[][] } | undefined)?.inline_keyboard ?? [];
     this.forgetButtons(messageId);
     const labels: string[] = [];
@@ -154,7 +155,7 @@ export class ConsoleChat {
       date: Math.floor(Date.now() / 1000),
       chat: { id: Number(payload.chat_id ?? this.options.userId), type: "private" as const, first_name: "Console" },
       // What Telegram hands back in a callback query: the text as the reader sees it, tags parsed away.
-      text: payload.parse_mode === "HTML" ? htmlToTerminal(text, false) : text,
+      text: htmlToTerminal(text, false),
       ...(keyboard.length ? { reply_markup: { inline_keyboard: keyboard } } : {}),
     } as Message.TextMessage;
     this.sent.delete(messageId);

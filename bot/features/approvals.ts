@@ -36,10 +36,10 @@ export function approvalsFeature(deps: ApprovalsDeps): Composer<GaiaContext> {
   composer.command("approvals", async (ctx) => {
     const pending = await requests.pending();
     const shown = pending.slice(0, SHOWN_AT_MOST);
-    await ctx.reply(renderPendingApprovals(pending.length, shown.length).text, { parse_mode: "HTML" });
+    await ctx.reply(renderPendingApprovals(pending.length, shown.length).text);
     for (const request of shown) {
       const rendered = renderApprovalRequest(request, { host: deps.host, now: deps.now() });
-      await ctx.reply(rendered.text, { parse_mode: "HTML", reply_markup: rendered.reply_markup });
+      await ctx.reply(rendered.text, { reply_markup: rendered.reply_markup });
     }
   });
 

@@ -5,6 +5,6 @@ import { renderHelp } from "../render/help.js";
 /** /help and /start: the list of commands. */
 export function helpFeature(): Composer<GaiaContext> {
   const composer = new Composer<GaiaContext>();
-  composer.command(["help", "start"], (ctx) => ctx.reply(renderHelp().text, { parse_mode: "HTML" }));
+  composer.command(["help", "start"], (ctx) => ctx.reply(renderHelp().text));
   return composer;
 }

@@ -24,12 +24,12 @@ export function historyFeature(deps: HistoryDeps): Composer<GaiaContext> {
   composer.command("history", async (ctx) => {
     const argument = ctx.match.trim().toLowerCase();
     if (argument !== "" && !SUBJECT.test(argument)) {
-      await ctx.reply(html`"${truncatePlain(argument, 64)}" is not a service or task name. Send /history, or /history SERVICE.`, { parse_mode: "HTML" });
+      await ctx.reply(html`"${truncatePlain(argument, 64)}" is not a service or task name. Send /history, or /history SERVICE.`);
       return;
     }
     const subject = argument === "" ? null : argument;
     const message = renderHistory(await deps.history(subject, 0), { knownSubject: subject === null || deps.isKnownSubject(subject) });
-    await ctx.reply(message.text, { parse_mode: "HTML", reply_markup: message.reply_markup });
+    await ctx.reply(message.text, { reply_markup: message.reply_markup });
   });
   composer.callbackQuery(HISTORY_DATA, async (ctx) => {
     const { page, subject } = parseHistoryButton(ctx.callbackQuery.data) ?? { page: 0, subject: null };

@@ -123,7 +123,6 @@ export function incidentButtonsFeature(deps: IncidentButtonsDeps): Composer<Gaia
         if (chatId === undefined) return;
         const message = renderRestartResult(result, actor);
         await ctx.api.sendMessage(chatId, message.text, {
-          parse_mode: "HTML",
           ...(replyTo !== undefined ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
         });
       })

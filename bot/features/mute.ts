@@ -23,7 +23,7 @@ export interface MuteDeps {
  */
 export function muteFeature(deps: MuteDeps): Composer<GaiaContext> {
   const composer = new Composer<GaiaContext>();
-  const reply = (ctx: GaiaContext, message: { text: string }) => ctx.reply(message.text, { parse_mode: "HTML" });
+  const reply = (ctx: GaiaContext, message: { text: string }) => ctx.reply(message.text);
 
   composer.command("mute", async (ctx) => {
     const [subjectWord, durationWord, ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);

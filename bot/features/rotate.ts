@@ -10,7 +10,7 @@ export interface RotateDeps {
 /** /rotate and /cancel: listed in the menu (CONTRACT section 5); the guided flow is future work. */
 export function rotateFeature(deps: RotateDeps): Composer<GaiaContext> {
   const composer = new Composer<GaiaContext>();
-  composer.command("rotate", (ctx) => ctx.reply(renderRotationUnavailable(deps.githubConfigured).text, { parse_mode: "HTML" }));
-  composer.command("cancel", (ctx) => ctx.reply(renderNothingToCancel().text, { parse_mode: "HTML" }));
+  composer.command("rotate", (ctx) => ctx.reply(renderRotationUnavailable(deps.githubConfigured).text));
+  composer.command("cancel", (ctx) => ctx.reply(renderNothingToCancel().text));
   return composer;
 }

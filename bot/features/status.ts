@@ -18,7 +18,7 @@ export function statusFeature(deps: StatusDeps): Composer<GaiaContext> {
   const composer = new Composer<GaiaContext>();
   composer.command("status", async (ctx) => {
     const message = renderStatus(await deps.report());
-    await ctx.reply(message.text, { parse_mode: "HTML", reply_markup: message.reply_markup });
+    await ctx.reply(message.text, { reply_markup: message.reply_markup });
   });
   composer.callbackQuery(STATUS_DATA, async (ctx) => {
     const page = parseStatusButton(ctx.callbackQuery.data) ?? 0;

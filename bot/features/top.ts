@@ -26,11 +26,11 @@ export function topFeature(deps: TopDeps): Composer<GaiaContext> {
     const argument = ctx.match.trim().toLowerCase();
     const order = parseOrder(argument);
     if (!order) {
-      await ctx.reply(html`Sort by cpu or memory, e.g. /top memory (not "${truncatePlain(argument, 64)}").`, { parse_mode: "HTML" });
+      await ctx.reply(html`Sort by cpu or memory, e.g. /top memory (not "${truncatePlain(argument, 64)}").`);
       return;
     }
     const message = renderTop(await deps.view(order, TOP_PROCESS_COUNT));
-    await ctx.reply(message.text, { parse_mode: "HTML", reply_markup: message.reply_markup });
+    await ctx.reply(message.text, { reply_markup: message.reply_markup });
   });
   composer.callbackQuery(TOP_DATA, async (ctx) => {
     const order = parseTopButton(ctx.callbackQuery.data) ?? "cpu";

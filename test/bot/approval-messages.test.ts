@@ -5,6 +5,7 @@ import pino from "pino";
 import type { DataSource } from "typeorm";
 import { ApprovalRequests } from "../../approvals/approval-requests.js";
 import { ApprovalMessages } from "../../bot/approval-messages.js";
+import { htmlParseMode } from "../../bot/html-parse-mode.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
 import { openDatabase } from "../../entities/data-source.js";
 import { FakeTelegram } from "../fakes/telegram.js";
@@ -12,6 +13,13 @@ import { makeTempHome } from "../helpers/temp-home.js";
 
 const TOKEN = "123456789:AAFakeFakeFakeFakeFakeFakeFakeFake123";
 const CHAT = -1001234567890;
+/** The Bot API as gaia's bot has it: every text sent as HTML. */
+function botApi(apiRoot: string): Api {
+  const api = new Api(TOKEN, { apiRoot });
+  api.config.use(htmlParseMode());
+  return api;
+}
+
 const ALICE = { actor: "telegram:4242", label: "Alice (4242)" };
 
 describe("approval messages in the chat", () => {
@@ -31,7 +39,7 @@ describe("approval messages in the chat", () => {
     const now = () => new Date(clock);
     audit = new AuditTrail(dataSource, now);
     requests = new ApprovalRequests({ dataSource, audit, defaultTimeoutMs: 600_000, now });
-    const api = new Api(TOKEN, { apiRoot: tg.apiRoot });
+    const api = botApi(tg.apiRoot);
     messages = new ApprovalMessages({ requests, api, chatId: CHAT, host: "nas", audit, logger: pino({ level: "silent" }), now });
   });
 
@@ -70,7 +78,7 @@ describe("approval messages in the chat", () => {
   it("waits a minute after Telegram refuses the chat, instead of retrying every run", async () => {
     const refusing = new ApprovalMessages({
       requests,
-      api: new Api(TOKEN, { apiRoot: tg.apiRoot }),
+      api: botApi(tg.apiRoot),
       chatId: 0, // Telegram: "chat not found"
       host: "nas",
       audit,
