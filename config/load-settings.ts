@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve, basename } from "node:path";
-import { LineCounter, parseDocument, isMap, isSeq, type Document } from "yaml";
+import { LineCounter, parseDocument, isAlias, isMap, isSeq, visit, type Document, type Pair, type YAMLMap } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "./config-error.js";
 import { didYouMean } from "./did-you-mean.js";
+import { durationOutOfBounds } from "./duration-bounds.js";
+import { formatDuration, parseDuration } from "./durations.js";
 import { gaiaFileSchema, type GaiaFile } from "./schema.js";
 import type { GaiaConfig, ServiceConfig, TaskConfig } from "./types.js";
 
@@ -37,46 +39,121 @@ export function loadSettings(file: string, home: string, options: { allowMissing
   return { settings: parseSettings(text, home, label), usingDefaults: false };
 }
 
+/** At most this many problems are listed; the rest are counted (fix these first, then run again). */
+export const MAX_LISTED_PROBLEMS = 50;
+
 /** Validates the text of a gaia.yml; `label` names the file in messages. */
 export function parseSettings(text: string, home: string, label = "gaia.yml"): GaiaConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => `${label}:${lineCounter.linePos(e.pos[0]).line} ${e.message.split("\n")[0]} (fix the YAML syntax there)`),
-    );
-  }
-  const raw = doc.toJS() ?? {};
+  // Duplicate keys are found below: the parser's own check compares every key with every other
+  // (50,000 keys took minutes).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const syntax: Problem[] = doc.errors.map((e) => {
+    const line = lineCounter.linePos(e.pos[0]).line;
+    return { line, text: `${label}:${line} ${e.message.split("\n")[0]} (fix the YAML syntax there)` };
+  });
+  if (syntax.length === 0) syntax.push(...duplicateKeys(doc, lineCounter, label));
+  if (syntax.length > 0) throw new ConfigError(listed(syntax));
+  const raw = toJsOrExplain(doc, lineCounter, label) ?? {};
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError([`${label}:1 the file must be a mapping of sections (telegram:, services:, ...); see gaia.example.yml`]);
   }
   // reportInput: zod 4 leaves the value out of an issue otherwise, and every wrong type would read "is required".
   const result = gaiaFileSchema.safeParse(raw, { reportInput: true });
-  const problems: string[] = [];
-  const where = (path: readonly PropertyKey[]) => `${label}:${lineOf(doc, lineCounter, path)} ${formatPath(path)}`;
+  const lines = new LineFinder(doc, lineCounter);
+  const problems: Problem[] = [];
+  const at = (path: readonly PropertyKey[], message: string): Problem => {
+    const line = lines.lineOf(path);
+    return { line, text: `${label}:${line} ${formatPath(path)}: ${message}` };
+  };
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(...describeIssue(issue, where));
-  } else {
-    problems.push(...crossChecks(result.data).map(({ path, message }) => `${where(path)}: ${message}`));
+    for (const issue of result.error.issues) problems.push(...describeIssue(issue, at));
   }
-  if (problems.length > 0) throw new ConfigError(sortByLine(problems));
+  // Cross-checks read the file as written, so that they are reported together with the schema's problems.
+  problems.push(...crossChecks(raw as Record<string, unknown>).map(({ path, message }) => at(path, message)));
+  if (problems.length > 0) throw new ConfigError(listed(problems));
   return toSettings(result.data!, home);
 }
 
-function describeIssue(issue: z.core.$ZodIssue, where: (path: readonly PropertyKey[]) => string): string[] {
+interface Problem {
+  line: number;
+  text: string;
+}
+
+/** The problems by line, the first MAX_LISTED_PROBLEMS of them, and a count of the rest. */
+function listed(problems: Problem[]): string[] {
+  const sorted = [...problems].sort((a, b) => a.line - b.line);
+  const shown = sorted.slice(0, MAX_LISTED_PROBLEMS).map((p) => p.text);
+  const rest = sorted.length - shown.length;
+  if (rest > 0) shown.push(`…and ${rest} more problem${rest === 1 ? "" : "s"} (fix the ones above and run gaia check again)`);
+  return shown;
+}
+
+/**
+ * The file as plain data. Aliases are resolved here: an alias to an anchor that does not exist
+ * (`admins: *nope`) or an alias bomb (more aliases than the parser allows) is a problem with the
+ * alias's line, not a stack trace.
+ */
+function toJsOrExplain(doc: Document, counter: LineCounter, label: string): unknown {
+  try {
+    return doc.toJS();
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    const anchors = new Set<string>();
+    let unresolved: { source: string; offset: number } | undefined;
+    let firstAlias: number | undefined;
+    visit(doc, {
+      Node(_key, node) {
+        if (isAlias(node)) {
+          firstAlias ??= node.range?.[0];
+          if (!unresolved && !anchors.has(node.source)) unresolved = { source: node.source, offset: node.range?.[0] ?? 0 };
+        } else if (node.anchor) {
+          anchors.add(node.anchor);
+        }
+      },
+    });
+    if (unresolved) {
+      throw new ConfigError([`${label}:${counter.linePos(unresolved.offset).line} alias *${unresolved.source} names no anchor (&${unresolved.source}) above it; define the anchor first or write the value out`]);
+    }
+    throw new ConfigError([`${label}:${firstAlias === undefined ? 1 : counter.linePos(firstAlias).line} too many aliases (${error.message}); write the values out instead`]);
+  }
+}
+
+/** Keys written twice in one mapping (YAML forbids it; the second would silently win). */
+function duplicateKeys(doc: Document, counter: LineCounter, label: string): Problem[] {
+  const problems: Problem[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = (pair.key as { value?: unknown } | null)?.value;
+        if (key === undefined || key === null || typeof key === "object") continue;
+        if (!seen.has(key)) {
+          seen.add(key);
+          continue;
+        }
+        const line = counter.linePos((pair.key as { range?: [number] }).range?.[0] ?? 0).line;
+        problems.push({ line, text: `${label}:${line} Map keys must be unique: "${String(key)}" is written twice here (fix the YAML syntax there)` });
+      }
+    },
+  });
+  return problems;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, at: (path: readonly PropertyKey[], message: string) => Problem): Problem[] {
   if (issue.code === "unrecognized_keys") {
+    const known = knownKeysAt(issue.path);
     return issue.keys.map((key) => {
-      const known = knownKeysAt(issue.path);
       const hint = didYouMean(key, known);
       const fix = hint ? `did you mean ${hint}?` : known.length ? `known keys here: ${known.join(", ")}` : "remove it";
-      return `${where([...issue.path, key])}: unknown key "${key}"; ${fix}`;
+      return at([...issue.path, key], `unknown key "${key}"; ${fix}`);
     });
   }
   let message = issue.message;
   if (issue.code === "invalid_type" && issue.input === undefined) {
     message = message.startsWith("Invalid input") ? "is required" : `is required: ${message}`;
   }
-  return [`${where(issue.path)}: ${message}`];
+  return [at(issue.path, message)];
 }
 
 /** The keys a strict object accepts at a path, for "did you mean". */
@@ -101,22 +178,49 @@ function unwrap(schema: unknown): unknown {
   return current;
 }
 
-function crossChecks(file: GaiaFile): { path: (string | number)[]; message: string }[] {
+/**
+ * Problems between keys (unique names, grace without expect, remind below the probe period...),
+ * read from the file as written: it may be invalid elsewhere, so every value is looked at with care.
+ */
+function crossChecks(raw: Record<string, unknown>): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const seen = new Map<string, string>();
-  file.services.forEach((s, i) => {
-    if (seen.has(s.name)) problems.push({ path: ["services", i, "name"], message: `"${s.name}" is already used by ${seen.get(s.name)}; names must be unique` });
-    else seen.set(s.name, `services[${file.services.indexOf(s)}]`);
+  listAt(raw.services).forEach((s, i) => {
+    const name = s.name;
+    if (typeof name !== "string") return;
+    if (seen.has(name)) problems.push({ path: ["services", i, "name"], message: `"${name}" is already used by ${seen.get(name)}; names must be unique` });
+    else seen.set(name, `services[${i}]`);
   });
-  file.tasks.forEach((t, i) => {
-    if (seen.has(t.name)) problems.push({ path: ["tasks", i, "name"], message: `"${t.name}" is already used by ${seen.get(t.name)}; names must be unique among services and tasks` });
-    else seen.set(t.name, `tasks[${i}]`);
+  listAt(raw.tasks).forEach((t, i) => {
+    const name = t.name;
+    if (typeof name === "string") {
+      if (seen.has(name)) problems.push({ path: ["tasks", i, "name"], message: `"${name}" is already used by ${seen.get(name)}; names must be unique among services and tasks` });
+      else seen.set(name, `tasks[${i}]`);
+    }
     if (t.grace !== undefined && t.expect === undefined) problems.push({ path: ["tasks", i, "grace"], message: "grace only applies with expect; add expect: DURATION" });
   });
-  if (file.rotation.approval === "auto" && file.github?.identity !== "app") {
+  const remindMs = parseDuration(durationText(sectionAt(raw.alerts).remind, "1h"));
+  const probeMs = parseDuration(durationText(sectionAt(raw.probe).every, "15s"));
+  const bothInBounds = remindMs !== undefined && probeMs !== undefined && !durationOutOfBounds("alerts.remind", remindMs) && !durationOutOfBounds("probe.every", probeMs);
+  if (bothInBounds && remindMs > 0 && remindMs < probeMs) {
+    problems.push({ path: ["alerts", "remind"], message: `must be at least probe.every (${formatDuration(probeMs)}), or 0 for never: a reminder can only repeat what the last probe saw` });
+  }
+  if (sectionAt(raw.rotation).approval === "auto" && sectionAt(raw.github).identity !== "app") {
     problems.push({ path: ["rotation", "approval"], message: "auto needs github.identity: app (a pasted token needs a human); use required" });
   }
   return problems;
+}
+
+function sectionAt(value: unknown): Record<string, unknown> {
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function listAt(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.map(sectionAt) : [];
+}
+
+function durationText(value: unknown, fallback: string): string | number {
+  return typeof value === "string" || typeof value === "number" ? value : fallback;
 }
 
 function toSettings(file: GaiaFile, home: string): GaiaConfig {
@@ -154,28 +258,46 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
   });
 }
 
-function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number {
-  // Walk down as far as the path exists; a missing key is reported at its parent's line.
-  let node: unknown = doc.contents;
-  let offset = 0;
-  for (const key of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (p.key as { value?: unknown })?.value === key);
-      if (!pair) break;
-      offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof key === "number") {
-      node = node.items[key];
-      offset = (node as { range?: [number] })?.range?.[0] ?? offset;
-    } else break;
-  }
-  if (offset === 0 && path.length === 0) return 1;
-  return counter.linePos(offset).line;
-}
+/**
+ * The line of a key path in the file, walking down as far as the path exists (a missing key is
+ * reported at its parent's line). Each mapping's keys are indexed once, so that thousands of
+ * problems in one mapping take linear time.
+ */
+class LineFinder {
+  private readonly keyIndex = new WeakMap<object, Map<unknown, Pair>>();
 
-function sortByLine(problems: string[]): string[] {
-  const lineOfProblem = (p: string) => Number(/^[^:]+:(\d+)/.exec(p)?.[1] ?? 0);
-  return [...problems].sort((a, b) => lineOfProblem(a) - lineOfProblem(b));
+  constructor(private readonly doc: Document, private readonly counter: LineCounter) {}
+
+  lineOf(path: readonly PropertyKey[]): number {
+    let node: unknown = this.doc.contents;
+    let offset = 0;
+    for (const key of path) {
+      if (isMap(node)) {
+        const pair = this.pairsOf(node).get(key);
+        if (!pair) break;
+        offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof key === "number") {
+        node = node.items[key];
+        offset = (node as { range?: [number] })?.range?.[0] ?? offset;
+      } else break;
+    }
+    if (offset === 0 && path.length === 0) return 1;
+    return this.counter.linePos(offset).line;
+  }
+
+  private pairsOf(map: YAMLMap): Map<unknown, Pair> {
+    let index = this.keyIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) {
+        const key = (pair.key as { value?: unknown })?.value;
+        if (!index.has(key)) index.set(key, pair);
+      }
+      this.keyIndex.set(map, index);
+    }
+    return index;
+  }
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { validate as isValidCron } from "node-cron";
+import { durationOutOfBounds, type BoundedDurationKey } from "./duration-bounds.js";
 import { parseDuration, parseSize } from "./durations.js";
 
 /**
@@ -10,6 +11,20 @@ import { parseDuration, parseSize } from "./durations.js";
  */
 
 const NAME = /^[a-z0-9_-]{1,32}$/;
+
+/**
+ * Names a service or task cannot take: `host` is the host's own subject (its samples, its
+ * incidents), `all` is `/mute all`.
+ */
+export const RESERVED_NAMES: readonly string[] = ["host", "all"];
+
+const subjectName = () =>
+  z
+    .string()
+    .regex(NAME, { message: "must be 1-32 characters of a-z 0-9 _ -" })
+    .refine((name) => !RESERVED_NAMES.includes(name), {
+      error: (issue) => `"${String(issue.input)}" is reserved (host is the host itself, all is /mute all); choose another name`,
+    });
 
 const duration = () =>
   z.union([z.string(), z.number()]).transform((text, ctx) => {
@@ -24,8 +39,12 @@ const duration = () =>
     return ms;
   });
 
-const positiveDuration = () =>
-  duration().refine((ms) => ms >= 1000, { message: "must be at least 1s" });
+/** A duration checked against its documented bounds (config/duration-bounds.ts). */
+const boundedDuration = (key: BoundedDurationKey) =>
+  duration().check((ctx) => {
+    const problem = durationOutOfBounds(key, ctx.value);
+    if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+  });
 
 const percent = z
   .number({ error: "must be a number from 1 to 100 (a percentage)" })
@@ -71,7 +90,7 @@ const match = z
   });
 
 const service = z.strictObject({
-  name: z.string().regex(NAME, { message: "must be 1-32 characters of a-z 0-9 _ -" }),
+  name: subjectName(),
   match,
   cpu: z.number().min(1, { message: "must be a % of one core, at least 1" }).optional(),
   memory: memoryLimit.optional(),
@@ -79,10 +98,10 @@ const service = z.strictObject({
 });
 
 const task = z.strictObject({
-  name: z.string().regex(NAME, { message: "must be 1-32 characters of a-z 0-9 _ -" }),
-  expect: positiveDuration().optional(),
-  grace: duration().optional(),
-  timeout: positiveDuration().optional(),
+  name: subjectName(),
+  expect: boundedDuration("tasks[].expect").optional(),
+  grace: boundedDuration("tasks[].grace").optional(),
+  timeout: boundedDuration("tasks[].timeout").optional(),
   env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a variable name" })).optional(),
 });
 
@@ -124,11 +143,11 @@ export const gaiaFileSchema = z.strictObject({
   }, { error: "add a telegram section with admins: [YOUR_TELEGRAM_USER_ID]" }),
   heartbeat: z
     .strictObject({
-      every: positiveDuration().prefault("1m"),
+      every: boundedDuration("heartbeat.every").prefault("1m"),
       url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
     })
     .prefault({}),
-  probe: z.strictObject({ every: positiveDuration().prefault("15s") }).prefault({}),
+  probe: z.strictObject({ every: boundedDuration("probe.every").prefault("15s") }).prefault({}),
   host: z
     .strictObject({
       cpu: percent.default(90),
@@ -139,8 +158,8 @@ export const gaiaFileSchema = z.strictObject({
     .prefault({}),
   services: z.array(service).nullish().transform((v) => v ?? []),
   tasks: z.array(task).nullish().transform((v) => v ?? []),
-  alerts: z.strictObject({ remind: duration().prefault("1h") }).prefault({}),
-  approvals: z.strictObject({ timeout: positiveDuration().prefault("10m") }).prefault({}),
+  alerts: z.strictObject({ remind: boundedDuration("alerts.remind").prefault("1h") }).prefault({}),
+  approvals: z.strictObject({ timeout: boundedDuration("approvals.timeout").prefault("10m") }).prefault({}),
   api: z.strictObject({ listen: listen.prefault("127.0.0.1:8787") }).prefault({}),
   github: z
     .strictObject({
@@ -159,7 +178,7 @@ export const gaiaFileSchema = z.strictObject({
     })
     .prefault({}),
   retention: z
-    .strictObject({ events: positiveDuration().prefault("90d"), samples: positiveDuration().prefault("7d") })
+    .strictObject({ events: boundedDuration("retention.events").prefault("90d"), samples: boundedDuration("retention.samples").prefault("7d") })
     .prefault({}),
 });
 

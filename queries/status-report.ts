@@ -8,6 +8,7 @@
  */
 import type { GaiaConfig } from "../config/types.js";
 import type { HostFigures, Snapshot } from "../monitor/snapshot.js";
+import { missedDeadline } from "../tasks/task-rules.js";
 
 /** The host as the latest probe saw it (as JSON: times are ISO strings), with the last hour for sparklines. */
 export interface HostStatus extends Omit<HostFigures, "bootTime"> {
@@ -52,9 +53,9 @@ export interface TaskStatus {
   expectMs: number | null;
   lastRun: TaskRunSummary | null;
   lastSuccessAt: string | null;
-  /** Last success + `expect`: when the next good run is due (null without `expect` or without a success). */
+  /** Last success's end + `expect`: when the next good run is due (null without `expect` or without a success). */
   nextExpectedAt: string | null;
-  /** No success within `expect` + `grace` of the last success. */
+  /** No success within `expect` + `grace` of the last success's end: the missed-run alert's rule. */
   overdue: boolean;
   mutedUntil: string | null;
 }
@@ -181,8 +182,12 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
   const tasks: TaskStatus[] = settings.tasks.map((task, i) => {
     const { last, lastSuccess } = runs[i];
     const expectMs = task.expectMs ?? null;
-    const nextExpected = expectMs !== null && lastSuccess ? new Date(lastSuccess.startedAt.getTime() + expectMs) : null;
-    const overdue = nextExpected !== null && now.getTime() > nextExpected.getTime() + (task.graceMs ?? 0);
+    // The missed-run alert's own rule (last success's end + expect + grace), so that /status never
+    // says overdue before the alert does, nor the other way round.
+    const successEnd = lastSuccess?.endedAt ?? null;
+    const deadline = successEnd ? missedDeadline({ task, firstKnownAt: successEnd, lastSuccess: { endedAt: successEnd } }) : undefined;
+    const nextExpected = deadline && expectMs !== null ? new Date(deadline.getTime() - (task.graceMs ?? 0)) : null;
+    const overdue = deadline !== undefined && now.getTime() > deadline.getTime();
     return {
       name: task.name,
       expectMs,

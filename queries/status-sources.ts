@@ -41,7 +41,8 @@ export function databaseStatusSources(options: {
       const runs = dataSource.getRepository(TaskRun);
       const [last, lastSuccess] = await Promise.all([
         runs.findOne({ where: { task }, order: { startedAt: "DESC" } }),
-        runs.findOne({ where: { task, status: "succeeded" }, order: { startedAt: "DESC" } }),
+        // By end time, as the missed-run rule reads it (tasks/task-rules.ts).
+        runs.findOne({ where: { task, status: "succeeded" }, order: { endedAt: "DESC" } }),
       ]);
       return { last: last ?? undefined, lastSuccess: lastSuccess ?? undefined };
     },

@@ -97,8 +97,11 @@ export function taskConditionKey(task: string, condition: TaskCondition): string
   return `task:${task}:${condition}`;
 }
 
-/** When a task with `expect` is missed if no good run comes first; undefined without `expect`. */
-export function missedDeadline(facts: Pick<TaskFacts, "task" | "firstKnownAt" | "lastSuccess">): Date | undefined {
+/**
+ * When a task with `expect` is missed if no good run comes first; undefined without `expect`.
+ * The one rule for the missed-run alert and /status's "next by" / "overdue since".
+ */
+export function missedDeadline(facts: { task: TaskConfig; firstKnownAt: Date; lastSuccess?: Pick<FinishedRun, "endedAt"> }): Date | undefined {
   const { expectMs, graceMs } = facts.task;
   if (expectMs === undefined) return undefined;
   const since = facts.lastSuccess?.endedAt ?? facts.firstKnownAt;

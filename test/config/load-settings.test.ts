@@ -122,7 +122,65 @@ describe("gaia.yml", () => {
     ["a memory that is neither", "telegram: { admins: [1] }\nservices:\n  - name: a\n    match: { port: 1 }\n    memory: lots\n", 'gaia.yml:5 services[0].memory: "lots" is not a memory limit; give a percentage from 1 to 100 or a size such as 512MB'],
     ["a YAML syntax error", "telegram:\n  admins: [1\n", "gaia.yml:3 Flow sequence in block collection must be sufficiently indented and end with a ] (fix the YAML syntax there)"],
     ["args without process", "telegram: { admins: [1] }\nservices:\n  - name: a\n    match: { port: 1, args: x }\n", "gaia.yml:4 services[0].match.args: args only refines process; add process: NAME"],
+    ["an unresolved alias", "telegram:\n  admins: *nope\n", "gaia.yml:2 alias *nope names no anchor (&nope) above it; define the anchor first or write the value out"],
+    ["an alias bomb", "telegram: { admins: [1] }\na: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n", "gaia.yml:3 too many aliases"],
+    ["a key written twice", "telegram: { admins: [1] }\nprobe:\n  every: 1s\nprobe:\n  every: 2s\n", 'gaia.yml:4 Map keys must be unique: "probe" is written twice here'],
+    ["a service named host", "telegram: { admins: [1] }\nservices:\n  - name: host\n    match: { port: 1 }\n", 'gaia.yml:3 services[0].name: "host" is reserved (host is the host itself, all is /mute all); choose another name'],
+    ["a task named all", "telegram: { admins: [1] }\ntasks:\n  - name: all\n", 'gaia.yml:3 tasks[0].name: "all" is reserved (host is the host itself, all is /mute all); choose another name'],
+    ["reminders more often than the probe", "telegram: { admins: [1] }\nprobe: { every: 30s }\nalerts:\n  remind: 10s\n", "gaia.yml:4 alerts.remind: must be at least probe.every (30s), or 0 for never"],
+    ["a probe faster than 1s", "telegram: { admins: [1] }\nprobe: { every: 500ms }\n", "gaia.yml:2 probe.every: must be from 1s to 1h, not 500ms"],
+    ["a probe slower than an hour (Node would fire a 25d timer at once)", "telegram: { admins: [1] }\nprobe: { every: 25d }\n", "gaia.yml:2 probe.every: must be from 1s to 1h, not 25d"],
+    ["a heartbeat faster than 10s", "telegram: { admins: [1] }\nheartbeat: { every: 5s }\n", "gaia.yml:2 heartbeat.every: must be from 10s to 1d, not 5s"],
+    ["a heartbeat of 30d", "telegram: { admins: [1] }\nheartbeat: { every: 30d }\n", "gaia.yml:2 heartbeat.every: must be from 10s to 1d, not 30d"],
+    ["a task timeout of 30d", "telegram: { admins: [1] }\ntasks:\n  - name: t\n    timeout: 30d\n", "gaia.yml:4 tasks[0].timeout: must be from 1s to 7d, not 30d"],
+    ["a task expect of 2 years", "telegram: { admins: [1] }\ntasks:\n  - name: t\n    expect: 730d\n", "gaia.yml:4 tasks[0].expect: must be from 1s to 366d, not 730d"],
+    ["a huge approvals.timeout", "telegram: { admins: [1] }\napprovals: { timeout: 99999999999d }\n", "gaia.yml:2 approvals.timeout: must be from 1s to 7d"],
+    ["a reminder period of a year", "telegram: { admins: [1] }\nalerts: { remind: 365d }\n", "gaia.yml:2 alerts.remind: must be from 1s to 30d (or 0 for never), not 365d"],
+    ["retention of a minute", "telegram: { admins: [1] }\nretention: { samples: 1m }\n", "gaia.yml:2 retention.samples: must be from 1h to 3650d, not 1m"],
   ])("refuses %s with a clear line", (_story, yaml, expected) => {
     expect(problemsOf(yaml).some((line) => line.startsWith(expected))).toBe(true);
   });
+
+  it("accepts each duration at its bounds, and 0 for alerts.remind", () => {
+    const low = parseSettings(
+      "telegram: { admins: [1] }\nprobe: { every: 1s }\nheartbeat: { every: 10s }\nalerts: { remind: 1s }\napprovals: { timeout: 1s }\nretention: { events: 1h, samples: 1h }\ntasks:\n  - { name: t, expect: 1s, grace: 0, timeout: 1s }\n",
+      "/srv/gaia",
+    );
+    expect(low.probe.everyMs).toBe(1000);
+    const high = parseSettings(
+      "telegram: { admins: [1] }\nprobe: { every: 1h }\nheartbeat: { every: 1d }\nalerts: { remind: 0 }\napprovals: { timeout: 7d }\nretention: { events: 3650d, samples: 3650d }\ntasks:\n  - { name: t, expect: 366d, grace: 366d, timeout: 7d }\n",
+      "/srv/gaia",
+    );
+    expect(high.tasks[0].timeoutMs).toBe(7 * 86_400_000);
+    expect(high.alerts.remindMs).toBe(0);
+  });
+
+  it("reports cross-checks (duplicate names, grace without expect) together with the schema's problems", () => {
+    const problems = problemsOf(
+      [
+        "telegram: { admins: [1] }", // 1
+        "host: { cpu: 500 }", //        2
+        "services:", //                 3
+        "  - name: x", //               4
+        "    match: { port: 1 }", //    5
+        "tasks:", //                    6
+        "  - name: x", //               7
+        "    grace: 1h", //             8
+      ].join("\n"),
+    );
+    expect(problems).toEqual([
+      "gaia.yml:2 host.cpu: must be a percentage from 1 to 100",
+      'gaia.yml:7 tasks[0].name: "x" is already used by services[0]; names must be unique among services and tasks',
+      "gaia.yml:8 tasks[0].grace: grace only applies with expect; add expect: DURATION",
+    ]);
+  });
+
+  it("lists the first 50 of 50,000 unknown keys and counts the rest, in linear time (this took minutes)", () => {
+    const yaml = ["telegram: { admins: [1] }", ...Array.from({ length: 50_000 }, (_, i) => `key${i}: 1`)].join("\n");
+    const problems = problemsOf(yaml);
+    expect(problems).toHaveLength(51);
+    expect(problems[0]).toMatch(/^gaia\.yml:2 key0: unknown key "key0"/);
+    expect(problems[49]).toMatch(/^gaia\.yml:51 key49: unknown key/);
+    expect(problems[50]).toBe("…and 49950 more problems (fix the ones above and run gaia check again)");
+  }, 60_000);
 });

@@ -32,7 +32,7 @@ describe("the chat under odd and hostile input", () => {
     home.writeConfig(
       [
         "telegram:", `  admins: [${ADMIN}]`, `  chat: ${GROUP}`,
-        "probe:", "  every: 23h", "heartbeat:", "  every: 23h",
+        "probe:", "  every: 1h", "heartbeat:", "  every: 23h",
         "host:", "  cpu: 100", "  memory: 100", "  disk: 100", "  sustain: 1",
         "api:", `  listen: 127.0.0.1:${port}`,
         "services:", "  - name: ghost", "    match: { process: no-such-process-x9 }", "    restart: echo hi",

@@ -38,9 +38,9 @@ describe("the chat commands against Telegram", () => {
         `  admins: [${ADMIN}]`,
         `  chat: ${GROUP}`,
         "probe:",
-        "  every: 23h",
+        "  every: 1h",
         "heartbeat:",
-        "  every: 23h",
+        "  every: 1h",
         "host:",
         "  cpu: 100",
         "  memory: 100",
@@ -111,7 +111,7 @@ describe("the chat commands against Telegram", () => {
     expect(text).toMatch(/🔴 ghost · down since \d\d:\d\d/);
     expect(text).toMatch(/Open incidents \(1\)\n🔴 ghost down since \d\d:\d\d/);
     expect(text).toContain("▫️ backup · no run yet");
-    expect(text).toMatch(/Heartbeat \d\d:\d\d · figures of \d\d:\d\d:\d\d, probed every 23h/);
+    expect(text).toMatch(/Heartbeat \d\d:\d\d · figures of \d\d:\d\d:\d\d, probed every 1h/);
     expect(status.buttons).toEqual([{ text: "🔄 Refresh", callbackData: "st:0" }]);
 
     // Nothing changed since: the press is answered, and no edit is sent (Telegram would refuse it).

@@ -238,8 +238,8 @@ describe("gaia run, the launcher for scheduled jobs", () => {
   });
   it("works with the alert buttons and /mute: Ack stops a failing task's reminders, a muted task is recorded, not sent", async () => {
     const { tg, run, home } = await setup({ tasksYaml: TASKS_YAML });
-    // Reminders every 3 s for this test (alerts.remind), so that Ack has something to stop.
-    writeFileSync(join(home, "gaia.yml"), readFileSync(join(home, "gaia.yml"), "utf8").replace("remind: 0", "remind: 3s"));
+    // Reminders every 3 s for this test (alerts.remind, which may not be shorter than probe.every), so that Ack has something to stop.
+    writeFileSync(join(home, "gaia.yml"), readFileSync(join(home, "gaia.yml"), "utf8").replace("remind: 0", "remind: 3s\nprobe:\n  every: 3s"));
     const gaia = startGaia(["start"], { home });
     cleanups.push(() => gaia.stop("SIGKILL"));
     await gaia.waitForOutput('"msg":"gaia started"');

@@ -4,6 +4,8 @@
  * child processes; probe.every 1 s, sustain 2.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { ADMIN, alertButtons, eventually, monitoringHarness, NODE_NAME, type MonitoringHarness } from "./monitoring-harness.js";
 
 const DOWN_WINDOW_MS = 1000 * (2 + 1) + 2000;
@@ -72,7 +74,7 @@ describe("monitoring: delivery through outages, rate limits and restarts", () =>
   });
 
   it("does not announce an open incident again after a restart, and announces a recovery that happened while it was stopped", async () => {
-    const h = (harness = await monitoringHarness(() => `${service("e2e-restart")}\nheartbeat:\n  every: 1s`));
+    const h = (harness = await monitoringHarness(() => `${service("e2e-restart")}\nheartbeat:\n  every: 10s`));
     await h.startService("e2e-restart");
     const first = h.startGaia();
     await h.tg.waitForMessage("Gaia started", { timeoutMs: 15_000 });
@@ -90,11 +92,15 @@ describe("monitoring: delivery through outages, rate limits and restarts", () =>
 
     // Came back while gaia was stopped: announced on the next start, which also says that the
     // monitor itself was away for longer than two heartbeats.
+    // Stopped for longer than two heartbeats (2 × 10 s, the shortest heartbeat.every): moved back
+    // in gaia.db rather than waited for.
     await h.startService("e2e-restart");
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const db = new Database(join(h.home, "gaia.db"));
+    db.prepare("UPDATE state SET value = ? WHERE key = 'heartbeat.last'").run(JSON.stringify(new Date(Date.now() - 25_000).toISOString()));
+    db.close();
     h.startGaia();
     const notice = await h.tg.waitForMessage(/The monitor itself was down from/, { timeoutMs: 15_000 });
-    expect(notice.plainText).toMatch(/The monitor itself was down from \d{4}-\d\d-\d\d \d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d \(\ds\): nothing was watched meanwhile\./);
+    expect(notice.plainText).toMatch(/The monitor itself was down from \d{4}-\d\d-\d\d \d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d \(2\ds\): nothing was watched meanwhile\./);
     const back = await h.tg.waitForMessage(/agent is back up/, { timeoutMs: 15_000 });
     expect(back.plainText).toMatch(/back up after \d+s down/);
     expect(h.sent(/agent is down/)).toHaveLength(1);

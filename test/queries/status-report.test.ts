@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../config/load-settings.js";
 import type { Snapshot } from "../../monitor/snapshot.js";
 import { bucketAverages, collectStatusReport, type StatusSources } from "../../queries/status-report.js";
+import { missedDeadline } from "../../tasks/task-rules.js";
 
 const settings = parseSettings(
   [
@@ -62,7 +63,7 @@ function sources(overrides: Partial<StatusSources> = {}): StatusSources {
       task === "backup"
         ? {
             last: { startedAt: new Date("2026-06-01T09:00:00Z"), endedAt: new Date("2026-06-01T09:02:00Z"), status: "failed", exitCode: 3, durationMs: 120_000 },
-            lastSuccess: { startedAt: new Date("2026-05-30T09:00:00Z"), endedAt: null, status: "succeeded", exitCode: 0, durationMs: 1000 },
+            lastSuccess: { startedAt: new Date("2026-05-30T09:00:00Z"), endedAt: new Date("2026-05-30T09:00:01Z"), status: "succeeded", exitCode: 0, durationMs: 1000 },
           }
         : {},
     lastHeartbeat: async () => "2026-06-01T11:59:30.000Z",
@@ -106,10 +107,22 @@ describe("the status report behind /status, GET /v1/status and gaia status", () 
       {
         name: "backup", expectMs: 86_400_000,
         lastRun: { startedAt: "2026-06-01T09:00:00.000Z", endedAt: "2026-06-01T09:02:00.000Z", status: "failed", exitCode: 3, durationMs: 120_000 },
-        lastSuccessAt: "2026-05-30T09:00:00.000Z", nextExpectedAt: "2026-05-31T09:00:00.000Z", overdue: true, mutedUntil: null,
+        lastSuccessAt: "2026-05-30T09:00:00.000Z", nextExpectedAt: "2026-05-31T09:00:01.000Z", overdue: true, mutedUntil: null,
       },
       { name: "sync", expectMs: null, lastRun: null, lastSuccessAt: null, nextExpectedAt: null, overdue: false, mutedUntil: null },
     ]);
+  });
+
+  it("says overdue exactly when the missed-run alert falls due: a long run counts from its end, grace included", async () => {
+    // A 3-hour backup (expect 1d, grace 1h) that ended 23 hours ago: due in an hour, missed in two.
+    const longRun = { startedAt: new Date("2026-05-31T10:00:00Z"), endedAt: new Date("2026-05-31T13:00:00Z"), status: "succeeded", exitCode: 0, durationMs: 3 * 3_600_000 };
+    const withLongRun = sources({ taskRuns: async (task) => (task === "backup" ? { last: longRun, lastSuccess: longRun } : {}) });
+    const at = async (iso: string) => (await collectStatusReport(withLongRun, settings, new Date(iso))).tasks[0];
+    expect(await at("2026-06-01T12:00:00Z")).toMatchObject({ nextExpectedAt: "2026-06-01T13:00:00.000Z", overdue: false });
+    expect((await at("2026-06-01T14:00:00Z")).overdue).toBe(false); // the alert's deadline, not yet past
+    expect((await at("2026-06-01T14:00:01Z")).overdue).toBe(true);
+    const deadline = missedDeadline({ task: settings.tasks[0], firstKnownAt: longRun.endedAt, lastSuccess: longRun });
+    expect(deadline?.toISOString()).toBe("2026-06-01T14:00:00.000Z");
   });
 
   it("is the same report when nothing changed, whatever the clock says", async () => {

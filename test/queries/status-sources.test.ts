@@ -73,7 +73,8 @@ describe("the status report read from gaia.db", () => {
     expect(report.tasks[0]).toMatchObject({
       lastRun: { status: "failed", exitCode: 3 },
       lastSuccessAt: minutesAgo(600).toISOString(),
-      nextExpectedAt: new Date(minutesAgo(600).getTime() + 86_400_000).toISOString(),
+      // From the success's end, as the missed-run alert counts.
+      nextExpectedAt: new Date(minutesAgo(598).getTime() + 86_400_000).toISOString(),
       overdue: false,
     });
     expect(report.host!.lastHour.cpu.filter((v) => v !== null)).toEqual([40]);
