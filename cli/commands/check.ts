@@ -1,3 +1,4 @@
+import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { Api, GrammyError } from "grammy";
 import { loadConfig } from "../../config/load-config.js";
@@ -65,6 +66,11 @@ async function probeOnce(config: Config): Promise<CheckLine[]> {
   ];
   for (const service of snapshot.services) {
     const uptime = service.startedAt ? `, up ${formatDuration(snapshot.at.getTime() - service.startedAt.getTime())}` : "";
+    const match = config.settings.services.find((s) => s.name === service.name)?.match;
+    if (service.up && service.pids.length === 0 && match?.kind === "port") {
+      lines.push({ ok: true, text: unattributedPort(service.name, match.port) });
+      continue;
+    }
     lines.push(
       service.up
         ? { ok: true, text: `service ${service.name}: ${service.processCount} process(es), pid ${service.pids.join(", ")}${uptime}` }
@@ -114,4 +120,18 @@ async function checkGithub(config: Config): Promise<CheckLine> {
       ? { ok: false, text: `github: GITHUB_TOKEN (${token.fingerprint}) was refused (401); it may be expired or revoked` }
       : { ok: false, text: `github: cannot reach ${config.env.githubApiUrl}: ${(error as Error).message}` };
   }
+}
+
+/**
+ * A port that listens while its process stays hidden: the kernel shows a process's open sockets
+ * (/proc/PID/fd) only to its owner, root or CAP_SYS_PTRACE. The service counts as up; its CPU and
+ * memory cannot be measured. Says what to grant (deploy/README.md, README "Run it on a NAS").
+ */
+function unattributedPort(name: string, port: number): string {
+  const who = process.getuid?.() === 0 ? "root" : `user ${userInfo().username}`;
+  return (
+    `service ${name}: port ${port} is listening, but gaia (running as ${who}) cannot see which process owns it, ` +
+    `so its CPU and memory are not measured; reading another user's /proc/PID/fd needs root or CAP_SYS_PTRACE ` +
+    `(systemd: AmbientCapabilities=CAP_SYS_PTRACE; Docker: cap_add: [SYS_PTRACE])`
+  );
 }
