@@ -15,6 +15,9 @@ import type { Config } from "../config/types.js";
 import { AuditTrail } from "../entities/audit-trail.js";
 import { openDatabase } from "../entities/data-source.js";
 import { databaseTarget } from "../config/database-target.js";
+import { StorageHealth } from "../entities/storage-health.js";
+import { findDatabaseHolders } from "./database-holders.js";
+import { explainDatabaseError } from "./database-problem.js";
 import { StateStore } from "../entities/state-store.js";
 import { Scheduler } from "../jobs/scheduler.js";
 import { ConsoleChat, CONSOLE_BOT_INFO } from "./console-chat.js";
@@ -61,7 +64,8 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     teardown.push(() => closeLogger(log));
 
     // gaia.db
-    const { dataSource, applied } = await openDatabase(databaseTarget(config.paths, config.env));
+    const storage = new StorageHealth(config.paths.home, now);
+    const { dataSource, applied } = await openGaiaDatabase(config, storage, log);
     teardown.push(() => dataSource.destroy());
     if (applied.length) log.info({ migrations: applied }, "applied database migrations");
     const audit = new AuditTrail(dataSource, now);
@@ -162,6 +166,30 @@ function wireFeatures(core: CoreServices): FeatureWiring[] {
     wireChat(core, { latest }),
     wireTasks(core, { outbox: monitoring.outbox }),
   ];
+}
+
+/** How long start-up waits for gaia.db's lock when another process holds it. */
+const STARTUP_LOCK_WAIT_MS = 10_000;
+
+/**
+ * Opens gaia.db for the monitor. A damaged file, a lock another process keeps, or a full disk
+ * stop the start with a DatabaseProblem that says what is wrong and what to do; a lock is
+ * first waited for (asynchronously) a few seconds, with a log line naming who holds it.
+ */
+async function openGaiaDatabase(config: Config, storage: StorageHealth, log: Logger) {
+  const target = databaseTarget(config.paths, config.env);
+  const file = config.paths.database;
+  try {
+    return await openDatabase(target, {
+      onOutcome: (error) => storage.observe(error),
+      startupLockWaitMs: STARTUP_LOCK_WAIT_MS,
+      onLockedAtStart: () =>
+        log.warn({ holders: findDatabaseHolders(file), waitMs: STARTUP_LOCK_WAIT_MS }, "gaia.db is locked by another process; waiting for it"),
+    });
+  } catch (error) {
+    if (target.kind !== "sqlite") throw error;
+    throw explainDatabaseError(error, { databaseFile: file, backupFolder: config.settings.backup.folder }) ?? error;
+  }
 }
 
 /**

@@ -255,6 +255,7 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
     ...(file.github ? { github: file.github } : {}),
     rotation: file.rotation,
     retention: { eventsMs: file.retention.events, samplesMs: file.retention.samples },
+    backup: { everyMs: file.backup.every, keep: file.backup.keep, folder: isAbsolute(file.backup.folder) ? file.backup.folder : resolve(home, file.backup.folder) },
   });
 }
 

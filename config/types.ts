@@ -48,6 +48,8 @@ export interface GaiaConfig {
   github?: { identity: "pat" | "app"; repository?: string };
   rotation: { schedule: string; approval: "required" | "auto"; stores: StoreConfig[] };
   retention: { eventsMs: number; samplesMs: number };
+  /** Copies of gaia.db: every `everyMs` (0: none), the newest `keep` kept, in `folder` (absolute). */
+  backup: { everyMs: number; keep: number; folder: string };
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

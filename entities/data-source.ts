@@ -5,14 +5,21 @@ import { DataSource } from "typeorm";
 import type { DatabaseTarget } from "../config/database-target.js";
 import { ALL_MIGRATIONS } from "../migrations/index.js";
 import { ALL_ENTITIES } from "./index.js";
-import { serializeWrites } from "./serialize-writes.js";
+import { serializeWrites, type SerializeWritesOptions } from "./serialize-writes.js";
+import { waitForWriteLock } from "./sqlite-runner.js";
+
+/**
+ * SQLite's busy timeout: how long one statement may block the event loop waiting for a lock
+ * another process holds. Short on purpose; longer waits are asynchronous (serialize-writes.ts).
+ */
+const BUSY_TIMEOUT_MS = 100;
 
 /**
  * The TypeORM DataSource of gaia.db: SQLite through better-sqlite3, WAL (readers never wait for
- * the writer) and a busy timeout (a `gaia` CLI and the monitor may write at once).
- * Migrations only, never `synchronize`.
+ * the writer) and a short busy timeout (a `gaia` CLI and the monitor may write at once; a longer
+ * wait for the lock happens between tries, without blocking). Migrations only, never `synchronize`.
  */
-export function createDataSource(databaseFile: string): DataSource {
+export function createDataSource(databaseFile: string, writes: SerializeWritesOptions = {}): DataSource {
   mkdirSync(dirname(databaseFile), { recursive: true });
   const dataSource = new DataSource({
     type: "better-sqlite3",
@@ -22,7 +29,7 @@ export function createDataSource(databaseFile: string): DataSource {
     migrationsTableName: "migrations",
     synchronize: false,
     enableWAL: true,
-    timeout: 5000,
+    timeout: BUSY_TIMEOUT_MS,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma("synchronous = NORMAL");
       // better-sqlite3 builds SQLite with a 16 MB page cache; 2 MB keeps a weeks-long monitor's
@@ -33,7 +40,7 @@ export function createDataSource(databaseFile: string): DataSource {
     logging: false,
   });
   // One connection for everything: transactions and writes must take turns (see serialize-writes.ts).
-  serializeWrites(dataSource);
+  serializeWrites(dataSource, writes);
   return dataSource;
 }
 
@@ -61,15 +68,25 @@ export async function createPostgresDataSource(url: string): Promise<DataSource>
   });
 }
 
+/** How gaia.db is opened: its writes (serialize-writes.ts), and how long to wait for a lock another process holds. */
+export interface OpenDatabaseOptions extends SerializeWritesOptions {
+  /** Wait this long for gaia.db's write lock before migrating (default: no wait beyond the busy timeout). */
+  startupLockWaitMs?: number;
+  /** Called once when the lock is found held and the wait begins. */
+  onLockedAtStart?: () => void;
+}
+
 /**
  * Opens the database (gaia.db, or PostgreSQL) and applies pending migrations; returns the names of
- * those applied. A plain path is a SQLite file.
+ * those applied. A plain path is a SQLite file. `options` apply to SQLite.
  */
-export async function openDatabase(target: string | DatabaseTarget): Promise<{ dataSource: DataSource; applied: string[] }> {
+export async function openDatabase(target: string | DatabaseTarget, options: OpenDatabaseOptions = {}): Promise<{ dataSource: DataSource; applied: string[] }> {
   const where: DatabaseTarget = typeof target === "string" ? { kind: "sqlite", file: target } : target;
-  const dataSource = where.kind === "sqlite" ? createDataSource(where.file) : await createPostgresDataSource(where.url.reveal());
+  const { startupLockWaitMs, onLockedAtStart, ...writes } = options;
+  const dataSource = where.kind === "sqlite" ? createDataSource(where.file, writes) : await createPostgresDataSource(where.url.reveal());
   await dataSource.initialize();
   try {
+    if (where.kind === "sqlite" && startupLockWaitMs) await waitForWriteLock(dataSource, { timeoutMs: startupLockWaitMs, onWaiting: onLockedAtStart });
     const applied = where.kind === "postgres" ? await migrateAlone(dataSource) : await dataSource.runMigrations({ transaction: "each" });
     return { dataSource, applied: applied.map((m) => m.name) };
   } catch (error) {

@@ -5,6 +5,7 @@ import { EXIT } from "../exit-codes.js";
 import { writeLine, type CliIo } from "../io.js";
 import { startMonitor } from "../main.js";
 import { AlreadyRunning } from "../pidfile.js";
+import { DatabaseProblem } from "../database-problem.js";
 import { withConfigErrors } from "../report-config-error.js";
 
 const STOP_DEADLINE_MS = 10_000;
@@ -35,6 +36,10 @@ export async function startCommand(io: CliIo): Promise<number> {
     } catch (error) {
       if (error instanceof AlreadyRunning) {
         writeLine(io.stderr, error.message);
+        return EXIT.failure;
+      }
+      if (error instanceof DatabaseProblem) {
+        for (const line of error.lines) writeLine(io.stderr, line);
         return EXIT.failure;
       }
       throw error;

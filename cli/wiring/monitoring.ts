@@ -12,6 +12,7 @@ import { heartbeatJob } from "../../jobs/heartbeat.js";
 import { LAST_HEARTBEAT_KEY } from "../../entities/state-store.js";
 import { probeJob } from "../../jobs/probe.js";
 import { retentionJob } from "../../jobs/retention.js";
+import { BACKUP_CHECK_EVERY_MS, backupJob } from "../../jobs/backup.js";
 import { parseBootTime, portableBootTime } from "../../monitor/host-figures.js";
 import { IncidentRecorder } from "../../incidents/incident-recorder.js";
 import type { LatestSnapshot } from "../../monitor/latest-snapshot.js";
@@ -23,7 +24,7 @@ import { ServiceRestarter } from "../../incidents/service-restarter.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
 
 /** The jobs this feature schedules. */
-export const MONITORING_JOBS = { probe: "probe", deliver: "deliver", heartbeat: "heartbeat", retention: "retention" } as const;
+export const MONITORING_JOBS = { probe: "probe", deliver: "deliver", heartbeat: "heartbeat", retention: "retention", backup: "backup" } as const;
 /** Where the host's boot time is remembered between runs (to tell a reboot). */
 const BOOT_TIME_KEY = "host.bootTime";
 const DELIVER_EVERY_MS = 1000;
@@ -86,6 +87,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
   });
   const restarter = new ServiceRestarter({ home: paths.home, tmpDir: paths.tmpDir, audit, redact: core.redact });
   const heartbeat = heartbeatJob({ state, logger, url: settings.heartbeat.url, now });
+  const backups = !config.env.databaseUrl && settings.backup.everyMs > 0;
   const subjects = [...settings.services.map((s) => s.name), ...settings.tasks.map((t) => t.name)];
 
   return {
@@ -105,6 +107,8 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
         await heartbeat();
       });
       jobs.every(MONITORING_JOBS.retention, RETENTION_EVERY_MS, retentionJob({ dataSource, ...settings.retention, logger, now }));
+      // gaia.db only: a PostgreSQL database (DATABASE_URL) is backed up with its own tools.
+      if (backups) jobs.every(MONITORING_JOBS.backup, BACKUP_CHECK_EVERY_MS, backupJob({ dataSource, databaseFile: paths.database, ...settings.backup, logger, now }));
       deliveryScheduled = true;
     },
     async started() {
@@ -134,6 +138,8 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
       // The first snapshot now rather than one period from now: /status and the rules start at once.
       await scheduler.runNow(MONITORING_JOBS.probe);
       await scheduler.runNow(MONITORING_JOBS.retention);
+      // In the background: a backup due since before the restart is taken now, without delaying start-up.
+      if (backups) void scheduler.runNow(MONITORING_JOBS.backup);
     },
   };
 }

@@ -30,8 +30,17 @@ describe("gaia.yml", () => {
       api: { host: "127.0.0.1", port: 8787 },
       rotation: { schedule: "0 9 1 * *", approval: "required", stores: [{ type: "env-file" }] },
       retention: { eventsMs: 90 * 86_400_000, samplesMs: 7 * 86_400_000 },
+      backup: { everyMs: 86_400_000, keep: 7, folder: "/srv/gaia/.tmp/backups" },
     });
     expect(Object.isFrozen(settings.host)).toBe(true);
+  });
+
+  it("reads backup settings, and refuses a backup period or count out of bounds with its line", () => {
+    expect(parseSettings("telegram:\n  admins: [42]\nbackup: { every: 6h, keep: 3, folder: /mnt/usb/gaia }\n", "/srv/gaia").backup).toEqual({ everyMs: 6 * 3_600_000, keep: 3, folder: "/mnt/usb/gaia" });
+    expect(parseSettings("telegram:\n  admins: [42]\nbackup: { every: 0 }\n", "/srv/gaia").backup.everyMs).toBe(0);
+    expect(() => parseSettings("telegram:\n  admins: [42]\nbackup:\n  every: 1m\n  keep: 0\n", "/srv/gaia")).toThrow(
+      /gaia\.yml:4 backup\.every: must be 0 \(no backups\) or from 1h to 30d[\s\S]*gaia\.yml:5 backup\.keep: must be from 1 to 100/,
+    );
   });
 
   it("reads services and tasks, resolving pidfiles against the home folder and memory as % or size", () => {

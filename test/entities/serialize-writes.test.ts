@@ -1,5 +1,8 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { databaseTrouble } from "../../entities/database-trouble.js";
 import { openDatabase } from "../../entities/data-source.js";
 import { StateEntry } from "../../entities/state-entry.js";
 import { makeTempHome } from "../helpers/temp-home.js";
@@ -45,6 +48,66 @@ describe("gaia.db under concurrent work (one SQLite connection)", () => {
       await dataSource.transaction((nested) => nested.getRepository(StateEntry).save({ key: "nested", value: 1, updatedAt: new Date() }));
     });
     expect((await dataSource.getRepository(StateEntry).find()).map((row) => row.key).sort()).toEqual(["inner", "nested"]);
+    await dataSource.destroy();
+  });
+
+  it("after a write fails on a full disk, later transactions still commit (TypeORM's idea of the transaction is put right)", async () => {
+    const home = makeTempHome();
+    homes.push(home);
+    const file = join(home.home, "gaia.db");
+    const outcomes: unknown[] = [];
+    const { dataSource } = await openDatabase(file, { onOutcome: (error) => outcomes.push(error) });
+    const connection = (dataSource.driver as unknown as { databaseConnection: { pragma(sql: string, o?: object): unknown } }).databaseConnection;
+    const pages = connection.pragma("page_count", { simple: true }) as number;
+    // The disk is "full": gaia.db may not grow.
+    connection.pragma(`max_page_count = ${pages}`);
+    const big = "x".repeat(20_000);
+    const full = await dataSource
+      .transaction(async (manager) => {
+        for (let i = 0; i < 20; i++) await manager.getRepository(StateEntry).save({ key: `big${i}`, value: big, updatedAt: new Date() });
+      })
+      .catch((error: unknown) => error);
+    expect(databaseTrouble(full)).toBe("full");
+    expect(databaseTrouble(outcomes.at(-1))).toBe("full");
+    connection.pragma("max_page_count = 1000000");
+    // A transaction that fails for its own reasons, then one that succeeds.
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await manager.getRepository(StateEntry).save({ key: "undone", value: 1, updatedAt: new Date() });
+        throw new Error("changed its mind");
+      }),
+    ).rejects.toThrow("changed its mind");
+    await dataSource.transaction((manager) => manager.getRepository(StateEntry).save({ key: "kept", value: 1, updatedAt: new Date() }));
+    expect(outcomes.at(-1)).toBeUndefined();
+    await dataSource.destroy();
+    const reopened = (await openDatabase(file)).dataSource;
+    expect((await reopened.getRepository(StateEntry).find()).map((row) => row.key)).toEqual(["kept"]);
+    await reopened.destroy();
+  });
+
+  it("waits for a lock another process holds without blocking the event loop, then writes", async () => {
+    const home = makeTempHome();
+    homes.push(home);
+    const file = join(home.home, "gaia.db");
+    const { dataSource } = await openDatabase(file, { lockWaitMs: 20_000 });
+    const holder = spawn(
+      process.execPath,
+      ["-e", `const db = new (require(${JSON.stringify(createRequire(import.meta.url).resolve("better-sqlite3"))}))(${JSON.stringify(file)}); db.exec("BEGIN EXCLUSIVE; CREATE TABLE held (x)"); console.log("holding"); process.stdin.once("data", () => { db.exec("COMMIT"); process.exit(0); });`],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
+    let written = false;
+    const write = dataSource.getRepository(StateEntry).save({ key: "waited", value: 1, updatedAt: new Date() }).then(() => (written = true));
+    // While the other process holds the lock, timers keep firing: the wait is not a blocking one.
+    let ticks = 0;
+    while (ticks < 20) {
+      await pause(20);
+      ticks++;
+    }
+    expect(written).toBe(false);
+    holder.stdin!.write("go\n");
+    await write;
+    expect((await dataSource.getRepository(StateEntry).findOneBy({ key: "waited" }))?.value).toBe(1);
     await dataSource.destroy();
   });
 });
