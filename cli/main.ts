@@ -10,6 +10,7 @@ import { chatFeatures, completeChatFeatureDeps } from "../bot/features/index.js"
 import type { GaiaContext } from "../bot/context.js";
 import { TelegramHealth } from "../bot/telegram-health.js";
 import { ConfigError } from "../config/config-error.js";
+import { tightenHomeModes } from "../config/home-modes.js";
 import { createRedactor, secretValuesOf } from "../config/redact.js";
 import type { Config } from "../config/types.js";
 import { AuditTrail } from "../entities/audit-trail.js";
@@ -41,7 +42,7 @@ export interface RunningMonitor {
 }
 
 /**
- * The composition root: config → API token → pidfile → logs → gaia.db → domain services → bot →
+ * The composition root: config → API token → home modes → pidfile → logs → gaia.db → domain services → bot →
  * API → jobs. Everything is passed explicitly, and `stop()` takes it down in reverse order.
  */
 export async function startMonitor(config: Config, mode: ChatMode): Promise<RunningMonitor> {
@@ -49,6 +50,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
   // is a config problem (exit 2), not a failure after Telegram polling began.
   const apiToken = ensureApiToken(config);
   const redact = createRedactor(secretValuesOf(config.env, apiToken));
+  const modesFixed = tightenHomeModes(config.paths);
   const releasePidfile = acquirePidfile(config.paths.pidFile);
   const teardown: (() => Promise<void> | void)[] = [releasePidfile];
   const now = () => new Date();
@@ -62,6 +64,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     });
     const log = logger;
     teardown.push(() => closeLogger(log));
+    if (modesFixed.length > 0) log.warn({ fixed: modesFixed }, `made gaia's files private (they were readable by group or others): ${modesFixed.join(", ")}`);
 
     // gaia.db
     const storage = new StorageHealth(config.paths.home, now);

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DataSource } from "typeorm";
 import type { DatabaseTarget } from "../config/database-target.js";
@@ -21,6 +21,8 @@ const BUSY_TIMEOUT_MS = 100;
  */
 export function createDataSource(databaseFile: string, writes: SerializeWritesOptions = {}): DataSource {
   mkdirSync(dirname(databaseFile), { recursive: true });
+  // Made 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database's mode.
+  if (databaseFile !== ":memory:") closeSync(openSync(databaseFile, "a", 0o600));
   const dataSource = new DataSource({
     type: "better-sqlite3",
     database: databaseFile,

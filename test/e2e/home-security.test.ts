@@ -1,0 +1,81 @@
+/**
+ * The home folder as an attacker or a careless admin finds it (issue 13): gaia's files private
+ * whatever the umask, a loose .private/api-token refused before anything starts.
+ */
+import { chmodSync, existsSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FakeTelegram } from "../fakes/telegram.js";
+import { deferCleanups } from "../helpers/cleanups.js";
+import { freePort, runGaia, startGaia, type GaiaProcess } from "../helpers/gaia-process.js";
+import { makeTempHome } from "../helpers/temp-home.js";
+import { TOKEN } from "./monitoring-harness.js";
+
+const ADMIN = 4242;
+
+describe("a gaia home's files", () => {
+  const defer = deferCleanups();
+
+  async function homeWithFakeTelegram(extraYaml = "") {
+    const tg = await FakeTelegram.start({ token: TOKEN });
+    defer(() => tg.stop());
+    const temp = makeTempHome("gaia-home-security-");
+    defer(() => temp.cleanup());
+    const port = await freePort();
+    temp.writeConfig(`telegram:\n  admins: [${ADMIN}]\napi:\n  listen: 127.0.0.1:${port}\n${extraYaml}`);
+    temp.writeEnv({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: tg.apiRoot });
+    return { tg, home: temp.home, port };
+  }
+
+  function start(home: string): GaiaProcess {
+    const gaia = startGaia(["start"], { home });
+    defer(() => gaia.stop("SIGKILL"));
+    return gaia;
+  }
+
+  const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+  it("are private after a start under umask 022: gaia.db and its -wal and -shm 600, .tmp/ 700; loose ones are fixed and logged", async () => {
+    const previousUmask = process.umask(0o022);
+    defer(() => process.umask(previousUmask));
+    const { tg, home } = await homeWithFakeTelegram();
+    const first = start(home);
+    await first.waitForOutput('"msg":"gaia started"');
+    await tg.waitForMessage("Gaia started", { timeoutMs: 15_000 });
+    const db = join(home, "gaia.db");
+    expect({
+      db: modeOf(db),
+      wal: modeOf(`${db}-wal`),
+      shm: modeOf(`${db}-shm`),
+      tmp: modeOf(join(home, ".tmp")),
+      logs: modeOf(join(home, ".tmp", "logs")),
+      token: modeOf(join(home, ".private", "api-token")),
+    }).toEqual({ db: "600", wal: "600", shm: "600", tmp: "700", logs: "700", token: "600" });
+    expect(await first.stop()).toBe(0);
+
+    // A home made by an older gaia, or copied with cp -r: world-readable database and folders.
+    chmodSync(db, 0o644);
+    writeFileSync(`${db}-wal`, "");
+    chmodSync(`${db}-wal`, 0o644);
+    chmodSync(join(home, ".tmp"), 0o755);
+    const second = start(home);
+    await second.waitForOutput('"msg":"gaia started"');
+    expect(second.output()).toMatch(/made gaia's files private[^\n]*gaia\.db: 644 → 600[^\n]*gaia\.db-wal: 644 → 600/);
+    expect(second.output()).toContain(".tmp: 755 → 700");
+    expect([modeOf(db), modeOf(`${db}-wal`), modeOf(`${db}-shm`), modeOf(join(home, ".tmp"))]).toEqual(["600", "600", "600", "700"]);
+    expect(await second.stop()).toBe(0);
+  });
+
+  it("refuses a .private/api-token readable by others before anything starts: exit 2 with the chmod, no stack, no Telegram call, no gaia.db", async () => {
+    const { tg, home } = await homeWithFakeTelegram();
+    const tokenFile = join(home, ".private", "api-token");
+    writeFileSync(tokenFile, "0123456789abcdef0123456789abcdef\n");
+    chmodSync(tokenFile, 0o644);
+    const result = await runGaia(["start"], { home });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`.private/api-token: readable by group or others; run chmod 600 ${tokenFile}`);
+    expect(result.stdout + result.stderr).not.toContain("    at ");
+    expect(tg.calls.map((c) => c.method)).toEqual([]);
+    expect(existsSync(join(home, "gaia.db"))).toBe(false);
+  });
+});
