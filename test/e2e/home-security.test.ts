@@ -9,7 +9,7 @@ import { FakeTelegram } from "../fakes/telegram.js";
 import { deferCleanups } from "../helpers/cleanups.js";
 import { freePort, runGaia, startGaia, type GaiaProcess } from "../helpers/gaia-process.js";
 import { makeTempHome } from "../helpers/temp-home.js";
-import { TOKEN } from "./monitoring-harness.js";
+import { eventually, TOKEN } from "./monitoring-harness.js";
 
 const ADMIN = 4242;
 
@@ -60,6 +60,7 @@ describe("a gaia home's files", () => {
     chmodSync(join(home, ".tmp"), 0o755);
     const second = start(home);
     await second.waitForOutput('"msg":"gaia started"');
+    await eventually(() => tg.messages(ADMIN).filter((m) => m.plainText.includes("Gaia started")).length === 2, 15_000, "the second start notice");
     expect(second.output()).toMatch(/made gaia's files private[^\n]*gaia\.db: 644 → 600[^\n]*gaia\.db-wal: 644 → 600/);
     expect(second.output()).toContain(".tmp: 755 → 700");
     expect([modeOf(db), modeOf(`${db}-wal`), modeOf(`${db}-shm`), modeOf(join(home, ".tmp"))]).toEqual(["600", "600", "600", "700"]);
