@@ -6,7 +6,8 @@ FROM node:22-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json ./
+COPY scripts ./scripts
 COPY api ./api
 COPY alerts ./alerts
 COPY approvals ./approvals
@@ -17,6 +18,7 @@ COPY entities ./entities
 COPY jobs ./jobs
 COPY migrations ./migrations
 COPY monitor ./monitor
+COPY queries ./queries
 COPY tasks ./tasks
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 

@@ -1,7 +1,7 @@
 /**
  * The baseline: the smallest useful grammY bot, long-polling Telegram and answering one command.
  * Any Node bot costs at least this much memory and start-up time, so gaia's figures are given as
- * ratios to it. Run as `node dist/bench/bare-grammy-bot.js TOKEN API_ROOT`.
+ * ratios to it. Run as `node dist-bench/bench/bare-grammy-bot.js TOKEN API_ROOT`.
  */
 import { Bot } from "grammy";
 

@@ -1,6 +1,6 @@
 /**
  * The worker of bench/engine-day.ts, run as its own process so that its memory is the engine's
- * alone: `node --expose-gc dist/bench/engine-day-worker.js '<options as JSON>'`. Prints one JSON
+ * alone: `node --expose-gc dist-bench/bench/engine-day-worker.js '<options as JSON>'`. Prints one JSON
  * line with the results on stdout.
  *
  * It builds the monitoring feature from the real parts, as cli/wiring/monitoring.ts does (probe,

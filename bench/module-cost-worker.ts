@@ -1,6 +1,6 @@
 /**
  * The worker of bench/module-cost.ts, in a fresh process of its own:
- * `node --expose-gc dist/bench/module-cost-worker.js`. Imports the npm packages that `gaia start`
+ * `node --expose-gc dist-bench/bench/module-cost-worker.js`. Imports the npm packages that `gaia start`
  * loads, one after the other (grammY first: the bare bot's floor), then gaia's own code, and
  * prints, as one JSON line, what each step added to the resident memory (after a GC) and how
  * long its import took.

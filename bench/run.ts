@@ -3,7 +3,7 @@
  * by side, then printed as a table (stdout), written to bench/results.json and bench/results.md,
  * and copied into the README's Benchmarks section. Progress goes to stderr.
  *
- * Development: `node --expose-gc dist/bench/run.js --only probe,startup` runs some figures only
+ * Development: `node --expose-gc dist-bench/bench/run.js --only probe,startup` runs some figures only
  * and writes nothing.
  */
 import { randomBytes } from "node:crypto";

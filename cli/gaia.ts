@@ -3,6 +3,10 @@ import { readFileSync } from "node:fs";
 import { EXIT } from "./exit-codes.js";
 import { writeLine, type CliIo } from "./io.js";
 
+// Stack traces name the TypeScript files: dist/ is one bundle whose source maps cover gaia's own
+// code (scripts/bundle.mjs). Before any command is imported, so that its chunks' maps are read.
+process.setSourceMapsEnabled(true);
+
 type Command = (io: CliIo) => Promise<number>;
 
 /**

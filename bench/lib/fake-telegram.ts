@@ -1,7 +1,7 @@
 /**
  * The fake Telegram Bot API of the end-to-end tests, reused as is: the benchmark measures gaia
  * against the same strict fake the tests trust. Importing it from here makes `tsc -p
- * tsconfig.build.json` compile it (and its two helper files) to dist/test/fakes/, next to the
+ * tsconfig.bench.json` compile it (and its two helper files) to dist-bench/test/fakes/, next to the
  * compiled bench, so `npm run bench` needs no TypeScript runner.
  */
 import { randomBytes, randomInt } from "node:crypto";

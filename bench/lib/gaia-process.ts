@@ -11,8 +11,11 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { freePort } from "../../test/helpers/gaia-process.js";
 
-/** The compiled CLI, built by `npm run bench` before the run. */
-export const GAIA_BIN = fileURLToPath(new URL("../../cli/gaia.js", import.meta.url));
+/**
+ * The shipped CLI: the bundle in dist/ that `npm run bench` builds first (`npm run build`), not
+ * the bench's own tsc output in dist-bench/, which only the in-process figures use.
+ */
+export const GAIA_BIN = fileURLToPath(new URL("../../../dist/cli/gaia.js", import.meta.url));
 
 /** The one admin of every benchmark home; approval requests and alerts go to this chat. */
 export const ADMIN_ID = 424242;
