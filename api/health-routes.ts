@@ -21,8 +21,11 @@ export function healthRoutes(check: () => Promise<HealthReport>): ApiRoutes {
 }
 
 /**
- * What `/healthz` reports. Unhealthy: gaia.db fails, Telegram is unreachable, or the heartbeat
- * is older than two periods (the job loop is stuck even though the HTTP server still answers).
+ * What `/healthz` reports. Unhealthy means "restarting gaia would help": gaia.db fails, or the
+ * heartbeat is older than two periods (the job loop is stuck even though the HTTP server still
+ * answers). An unreachable Telegram is reported (`telegram: "down"`) but stays healthy: a
+ * container restarted for a Telegram outage would only stop watching, and alerts wait in the
+ * outbox until Telegram answers again.
  */
 export async function checkHealth(deps: {
   dataSource: DataSource;
@@ -40,5 +43,5 @@ export async function checkHealth(deps: {
     db = "error";
   }
   const beatFresh = lastHeartbeat !== null && deps.now().getTime() - Date.parse(lastHeartbeat) <= 2 * deps.heartbeatEveryMs;
-  return { ok: db === "ok" && deps.telegram.state !== "down" && beatFresh, lastHeartbeat, telegram: deps.telegram.state, db };
+  return { ok: db === "ok" && beatFresh, lastHeartbeat, telegram: deps.telegram.state, db };
 }

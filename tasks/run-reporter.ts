@@ -84,7 +84,7 @@ export class RunReporter {
 }
 
 /** 0.0.0.0 and :: are not addresses to connect to; the monitor listens on every interface, loopback included. */
-function loopbackFor(host: string): string {
+export function loopbackFor(host: string): string {
   if (host === "0.0.0.0" || host === "") return "127.0.0.1";
   if (host === "::" || host === "[::]") return "::1";
   return host.replace(/^\[(.*)\]$/, "$1");
