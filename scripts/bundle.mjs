@@ -26,7 +26,8 @@ const DIST = join(ROOT, "dist");
 rmSync(DIST, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
-  entryPoints: ["cli/gaia.ts"],
+  // container-healthcheck: the Dockerfile's HEALTHCHECK, a small program of its own (no gaia subcommand to load).
+  entryPoints: ["cli/gaia.ts", "cli/container-healthcheck.ts"],
   outdir: "dist",
   outbase: ".",
   bundle: true,
