@@ -19,6 +19,8 @@ export interface ServiceMatchLookups {
   commandLine(pid: number): string;
   /** The pid written in a pidfile, or undefined when there is none. */
   readPidFile(path: string): number | undefined;
+  /** When a pidfile was last written (its mtime, ms since the epoch); undefined when unknown. */
+  pidFileWrittenAt(path: string): number | undefined;
   /** Who listens on a TCP port this cycle. */
   portListeners(port: number): PortListeners;
 }
@@ -44,7 +46,8 @@ export interface MatchedService {
  *   argv[0] names a *different* program with the same first 15 characters is rejected; argv[0]
  *   naming the configured program, an interpreter (a script run through its shebang) or nothing
  *   readable keeps the match.
- * - pidfile: the pid it holds, when that process is alive; a stale pidfile means down.
+ * - pidfile: the pid it holds, when that process is alive and started before the pidfile was
+ *   written; a stale pidfile means down (see `startedAfterPidfile`).
  * - port: the processes owning a socket that listens on the port (IPv4 or IPv6).
  */
 export function matchServices(
@@ -63,7 +66,7 @@ export function matchServices(
       case "pidfile": {
         const pid = lookups.readPidFile(match.pidfile);
         const info = pid === undefined ? undefined : table.processes.get(pid);
-        pids = info !== undefined && isAlive(info) ? [info.pid] : [];
+        pids = info !== undefined && isAlive(info) && !startedAfterPidfile(info, table, lookups.pidFileWrittenAt(match.pidfile)) ? [info.pid] : [];
         break;
       }
       case "port": {
@@ -112,4 +115,23 @@ function argv0Allows(commandLine: string, name: string, comm: string): boolean {
 
 function isAlive(info: ProcessInfo): boolean {
   return info.state !== "Z" && info.state !== "X";
+}
+
+/**
+ * Slack for comparing a start time (whole clock ticks since boot, turned into wall-clock time
+ * through the uptime) with a file's mtime: both are rounded, and the clock may be stepped a little.
+ */
+const PIDFILE_CLOCK_SLACK_MS = 2_000;
+
+/**
+ * A service writes its pidfile after it starts, so a process that started after the pidfile was
+ * last written cannot be the one it names: the service died (or the host rebooted) leaving the
+ * file, and the kernel gave its pid to another process, which must not count as the service up.
+ * Without an mtime there is nothing to compare, and the pid is trusted as before.
+ */
+function startedAfterPidfile(info: ProcessInfo, table: ProcessTable, writtenAt: number | undefined): boolean {
+  if (writtenAt === undefined || table.clockTicks <= 0) return false;
+  const bootMs = table.takenAt - (table.uptimeTicks * 1000) / table.clockTicks;
+  const startedMs = bootMs + (info.startTicks * 1000) / table.clockTicks;
+  return startedMs > writtenAt + PIDFILE_CLOCK_SLACK_MS;
 }

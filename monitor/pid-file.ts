@@ -1,7 +1,7 @@
 /**
  * Reading a service's pidfile, for services matched by `pidfile`.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 
 /**
  * The pid written in a pidfile: its first line, a positive integer. Undefined when the file is
@@ -18,4 +18,16 @@ export function readPidFile(path: string): number | undefined {
   if (!/^\d+$/.test(first)) return undefined;
   const pid = Number(first);
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * When a pidfile was last written (its mtime, ms since the epoch), to tell the process it names
+ * from a later one that got the same pid; undefined when it cannot be read. A stat never blocks.
+ */
+export function pidFileWrittenAt(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }

@@ -15,7 +15,7 @@ import {
 } from "./cpu-usage.js";
 import { readHostFigures } from "./host-figures.js";
 import { matchServices } from "./match-services.js";
-import { readPidFile } from "./pid-file.js";
+import { pidFileWrittenAt, readPidFile } from "./pid-file.js";
 import { createPortOwnerFinder, type PortListeners } from "./port-owners.js";
 import { PORTABLE_SPAWNS_PER_SNAPSHOT, readPortableProcessTable } from "./portable-process-table.js";
 import { detectPageSize, type ProcessTable, readCommandLine, readProcessTable } from "./process-table.js";
@@ -119,6 +119,7 @@ export function createProbe(options: ProbeOptions): Probe {
       selfPid: options.selfPid,
       commandLine,
       readPidFile,
+      pidFileWrittenAt,
       portListeners: (port) => listeners?.get(port) ?? noListener,
     });
     const observations: ServiceObservation[] = matched.map((m) => ({

@@ -22,6 +22,7 @@ function table(processes: Array<Partial<ProcessInfo> & { pid: number; name: stri
 function lookups(data: {
   commandLines?: Record<number, string>;
   pidFiles?: Record<string, number>;
+  pidFilesWrittenAt?: Record<string, number>;
   ports?: Record<number, PortListeners>;
 }): ServiceMatchLookups & { commandLinesRead: number[] } {
   const commandLinesRead: number[] = [];
@@ -33,6 +34,7 @@ function lookups(data: {
       return data.commandLines?.[pid] ?? "";
     },
     readPidFile: (path) => data.pidFiles?.[path],
+    pidFileWrittenAt: (path) => data.pidFilesWrittenAt?.[path],
     portListeners: (port) => data.ports?.[port] ?? { listening: false, pids: [] },
   };
 }
@@ -118,6 +120,25 @@ describe("matching services by pidfile", () => {
     expect(stale.up).toBe(false);
     expect(missing.up).toBe(false);
     expect(zombie.up).toBe(false);
+  });
+
+  it("does not count a pid reused by a process that started after the pidfile was written (a stale pidfile after a reboot)", () => {
+    // Booted at 0 (takenAt 1,000,000 ms, uptime 1,000 s); the process started 500 s after boot.
+    const host = { takenAt: 1_000_000, clockTicks: 100, uptimeTicks: 100_000 };
+    const processes = { ...host, processes: new Map([[30, { pid: 30, ppid: 1, name: "other", state: "S", cpuTicks: 0, startTicks: 50_000, rssBytes: 0 }]]) };
+    const data = lookups({
+      pidFiles: { "/run/before.pid": 30, "/run/after.pid": 30, "/run/slack.pid": 30 },
+      pidFilesWrittenAt: { "/run/before.pid": 100_000, "/run/after.pid": 600_000, "/run/slack.pid": 499_000 },
+    });
+    const [reused, written, rounding, noMtime] = matchServices(
+      [pidfile("r", "/run/before.pid"), pidfile("w", "/run/after.pid"), pidfile("s", "/run/slack.pid"), pidfile("n", "/run/nomtime.pid")],
+      processes,
+      { ...data, readPidFile: () => 30 },
+    );
+    expect(reused.up).toBe(false); // written at 100 s, its pid now a process started at 500 s
+    expect(written.up).toBe(true); // written after the process started: the service's own
+    expect(rounding.up).toBe(true); // within the clock slack
+    expect(noMtime.up).toBe(true); // nothing to compare: the pid is trusted
   });
 });
 
