@@ -1,13 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { buildSync } from "esbuild";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { acquirePidfile, AlreadyRunning, livePidIn, parsePidRecord, pidRecordFor } from "../../cli/pidfile.js";
 import { readProcessStart } from "../../monitor/process-identity.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 
-const PIDFILE_MODULE = fileURLToPath(new URL("../../dist/cli/pidfile.js", import.meta.url));
+const PIDFILE_SOURCE = fileURLToPath(new URL("../../cli/pidfile.ts", import.meta.url));
 
 describe("the pidfile", () => {
   const homes: ReturnType<typeof makeTempHome>[] = [];
@@ -96,6 +98,11 @@ describe("the pidfile", () => {
   });
 
   it("lets exactly one of several starts racing on a stale pidfile win", async () => {
+    // The racers are separate processes running the real module, bundled for them.
+    const bundleDir = mkdtempSync(join(tmpdir(), "gaia-pidfile-"));
+    const PIDFILE_MODULE = join(bundleDir, "pidfile.mjs");
+    buildSync({ entryPoints: [PIDFILE_SOURCE], bundle: true, platform: "node", format: "esm", outfile: PIDFILE_MODULE, logLevel: "silent" });
+    homes.push({ home: bundleDir, cleanup: () => rmSync(bundleDir, { recursive: true, force: true }) } as ReturnType<typeof makeTempHome>);
     for (let round = 0; round < 3; round++) {
       const file = pidFile();
       writeFileSync(file, "999999\nstart 1\n"); // stale
