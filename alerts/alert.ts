@@ -40,6 +40,23 @@ export type OutboxKind = "alert" | "notice";
 export interface NoticePayload {
   title: string;
   lines?: string[];
+  /** A token rotation notice, worded (with its buttons) by `bot/render/rotation.ts`. */
+  rotation?: RotationNotice;
+}
+
+/** What a rotation notice reports, as facts. */
+export interface RotationNotice {
+  event: "due" | "interrupted" | "resumed" | "rolled-back" | "done" | "expiring";
+  identity: "pat" | "app";
+  rotationId?: number;
+  /** The step the rotation had reached. */
+  step?: string;
+  /** Why it rolled back, or a warning of a finished rotation. */
+  reason?: string;
+  newFingerprint?: string;
+  oldFingerprint?: string;
+  /** expiring: when the current token expires (ISO 8601). */
+  expiresAt?: string;
 }
 
 /** A process named in an alert: its command line already redacted of secrets. */

@@ -30,6 +30,7 @@ import { wireApprovals } from "./wiring/approvals.js";
 import { wireChat } from "./wiring/chat.js";
 import { wireTasks } from "./wiring/tasks.js";
 import { wireMonitoring } from "./wiring/monitoring.js";
+import { wireRotation } from "./wiring/rotation.js";
 import { LatestSnapshot } from "../monitor/latest-snapshot.js";
 
 /** How the monitor talks to people: Telegram, or the terminal in console mode. */
@@ -163,11 +164,13 @@ function wireFeatures(core: CoreServices): FeatureWiring[] {
   // The probe job publishes here; /status, /top and GET /v1/status read it.
   const latest = new LatestSnapshot();
   const monitoring = wireMonitoring(core, { latest });
+  const rotation = wireRotation(core, { outbox: monitoring.outbox });
   return [
     monitoring,
     wireApprovals(core),
-    wireChat(core, { latest }),
+    wireChat(core, { latest, rotation: rotation.view }),
     wireTasks(core, { outbox: monitoring.outbox }),
+    rotation,
   ];
 }
 

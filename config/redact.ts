@@ -37,6 +37,8 @@ export const SETTINGS_NOT_SECRET: ReadonlySet<string> = new Set([
 
 const TOKEN_PATTERNS: readonly RegExp[] = [
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  // GitHub's long installation tokens, ghs_<app id>_<JWT> (~520 characters), before the short form.
+  /\bghs_\d+_[A-Za-z0-9._-]{20,}/g,
   /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
   /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
   // No \b before the digits: in a Bot API URL the token follows "bot" directly.

@@ -94,7 +94,7 @@ export interface StatusReport {
   mutes: { subject: string; until: string; mutedBy: string }[];
   heartbeat: { last: string | null; everyMs: number };
   /** The next scheduled rotation; null when rotation is not configured. */
-  rotation: { next: string | null } | null;
+  rotation: { next: string | null; tokenExpiresAt?: string } | null;
   probeEveryMs: number;
 }
 
@@ -129,6 +129,8 @@ export interface StatusSources {
   lastHeartbeat(): Promise<string | undefined>;
   /** The next scheduled rotation after `now`; undefined when rotation is off. */
   nextRotation(now: Date): Date | undefined;
+  /** When the current GitHub token expires, when known. */
+  tokenExpiresAt?(): Date | undefined;
   hostname(): string;
 }
 
@@ -233,7 +235,7 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
       .map((a) => ({ id: a.id, title: a.title, requester: a.requester, createdAt: a.createdAt.toISOString(), expiresAt: a.expiresAt.toISOString() })),
     mutes: mutes.map((m) => ({ subject: m.subject, until: m.until.toISOString(), mutedBy: m.mutedBy })),
     heartbeat: { last: lastHeartbeat ?? null, everyMs: settings.heartbeat.everyMs },
-    rotation: rotationOn ? { next: sources.nextRotation(now)?.toISOString() ?? null } : null,
+    rotation: rotationOn ? rotationStatus(sources, now) : null,
     probeEveryMs: settings.probe.everyMs,
   };
 }
@@ -282,4 +284,10 @@ export function bucketAverages(
     counts[index]++;
   }
   return sums.map((sum, i) => (counts[i] ? sum / counts[i] : null));
+}
+
+/** The next rotation, and the current GitHub token's expiry when it is known. */
+function rotationStatus(sources: StatusSources, now: Date): { next: string | null; tokenExpiresAt?: string } {
+  const expiresAt = sources.tokenExpiresAt?.();
+  return { next: sources.nextRotation(now)?.toISOString() ?? null, ...(expiresAt ? { tokenExpiresAt: expiresAt.toISOString() } : {}) };
 }

@@ -23,6 +23,8 @@ export function databaseStatusSources(options: {
   latestSnapshot: () => Promise<Snapshot | undefined>;
   /** `rotation.schedule` when rotation is configured. */
   rotationSchedule?: string;
+  /** The rotation feature's own view (its due time in gaia.db, the token's expiry), when it runs. */
+  rotation?: { nextRotation(): Date | undefined; tokenExpiresAt(): Date | undefined };
 }): StatusSources {
   const { dataSource } = options;
   return {
@@ -47,7 +49,8 @@ export function databaseStatusSources(options: {
       return { last: last ?? undefined, lastSuccess: lastSuccess ?? undefined };
     },
     lastHeartbeat: () => options.state.get<string>(LAST_HEARTBEAT_KEY),
-    nextRotation: () => (options.rotationSchedule ? nextCronRun(options.rotationSchedule) : undefined),
+    nextRotation: () => (options.rotationSchedule ? (options.rotation?.nextRotation() ?? nextCronRun(options.rotationSchedule)) : undefined),
+    tokenExpiresAt: () => options.rotation?.tokenExpiresAt(),
     hostname: () => hostname(),
   };
 }

@@ -10,6 +10,7 @@ import { formatDuration } from "../../config/durations.js";
 import { incidentButton } from "../callback-data.js";
 import { alertDetailLines } from "./alert-facts.js";
 import { formatBytes } from "./figures.js";
+import { renderRotationNotice } from "./rotation.js";
 import { escapeHtml, html, TELEGRAM_TEXT_LIMIT, type RenderedMessage } from "./html.js";
 
 type Keyboard = NonNullable<RenderedMessage["reply_markup"]>["inline_keyboard"];
@@ -51,6 +52,7 @@ export function renderAlert(payload: AlertPayload, options: { openedToo?: boolea
 
 /** A notice (monitor started, monitor was down, a restart's result...). */
 export function renderNotice(payload: NoticePayload): RenderedMessage {
+  if (payload.rotation) return renderRotationNotice(payload.rotation);
   return { text: fitBlocks([renderNoticeBody(payload)], 1).text };
 }
 
@@ -61,6 +63,7 @@ function renderItem(item: DeliveryItem, preChars: number, now: Date): string {
 }
 
 function renderNoticeBody(payload: NoticePayload): string {
+  if (payload.rotation) return renderRotationNotice(payload.rotation).text;
   return [`ℹ️ <b>${escapeHtml(payload.title)}</b>`, ...(payload.lines ?? []).map((line) => escapeHtml(line))].join("\n");
 }
 

@@ -166,6 +166,7 @@ function taskRow(task: TaskStatus, when: (iso: string) => string): string {
 function footerLine(report: StatusReport, when: (iso: string) => string): string {
   const parts = [report.heartbeat.last ? `Heartbeat ${when(report.heartbeat.last)}` : "No heartbeat yet"];
   if (report.rotation) parts.push(report.rotation.next ? `next rotation ${when(report.rotation.next)}` : "rotation not scheduled");
+  if (report.rotation?.tokenExpiresAt) parts.push(`GitHub token expires ${when(report.rotation.tokenExpiresAt)}`);
   if (report.mutes.some((m) => m.subject === "all")) parts.push(`🔕 all alerts muted until ${when(report.mutes.find((m) => m.subject === "all")!.until)}`);
   const asOf = report.measuredAt ? `figures of ${formatClockSeconds(new Date(report.measuredAt))}, probed every ${formatDuration(report.probeEveryMs)}` : "";
   return escapeHtml([...parts, asOf].filter(Boolean).join(" · "));

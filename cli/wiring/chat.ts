@@ -9,6 +9,7 @@ import { collectStatusReport } from "../../queries/status-report.js";
 import { databaseStatusSources } from "../../queries/status-sources.js";
 import { TopSampler } from "../../monitor/top-sampler.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
+import type { RotationView } from "./rotation.js";
 
 /** A /status sent in the first seconds after start waits this long for the first probe. */
 const FIRST_PROBE_WAIT_MS = 5_000;
@@ -17,7 +18,7 @@ const FIRST_PROBE_WAIT_MS = 5_000;
  * The everyday chat: what /status (also `GET /v1/status` and `gaia status`), /top and /history
  * read. Their handlers are in bot/features/.
  */
-export function wireChat(core: CoreServices, options: { latest: LatestSnapshot }): FeatureWiring {
+export function wireChat(core: CoreServices, options: { latest: LatestSnapshot; rotation?: RotationView }): FeatureWiring {
   const { config, dataSource, state, now } = core;
   const { settings } = config;
   const sources = databaseStatusSources({
@@ -25,6 +26,7 @@ export function wireChat(core: CoreServices, options: { latest: LatestSnapshot }
     state,
     latestSnapshot: () => options.latest.next(FIRST_PROBE_WAIT_MS),
     rotationSchedule: settings.github ? settings.rotation.schedule : undefined,
+    ...(options.rotation ? { rotation: options.rotation } : {}),
   });
   const report = () => collectStatusReport(sources, settings, now());
 

@@ -17,6 +17,12 @@ describe("redacting secrets from text", () => {
     expect(out).not.toMatch(/ghp_a|github_pat_B|CCCCCCCC|abcdefghijklmnop|MIIEow/);
   });
 
+  it("hides GitHub's long installation tokens (ghs_<app id>_<JWT>) whole, not just their first part", () => {
+    const jwtLike = "eyJhbGciOiJSUzI1NiJ9." + "x".repeat(300) + "." + "Y-_".repeat(60);
+    const out = redactSecrets(`token=ghs_123456_${jwtLike} end`);
+    expect(out).toBe("token=[REDACTED] end");
+  });
+
   it(`hides known secret values of ${MIN_KNOWN_SECRET_LENGTH}+ characters wherever they appear, and leaves short ones`, () => {
     expect(redactSecrets("backup pw=hunter2hunter2 ok", ["hunter2hunter2", "abc"])).toBe("backup pw=[REDACTED] ok");
     expect(redactSecrets("abc is fine", ["abc"])).toBe("abc is fine");
