@@ -1,10 +1,17 @@
 /**
  * The "Gaia started" notice: sent on every start, it says whether the host rebooted since the
  * previous run and, when the last heartbeat is older than two periods, that the monitor itself
- * was down and from when to when (nobody watched the services meanwhile). Pure.
+ * was down and from when to when (nobody watched the services meanwhile). `startReport` is pure;
+ * `announceStart` reads the previous run's facts, records them and queues the notice.
  */
 import { formatDuration } from "../config/durations.js";
+import type { AuditTrail } from "../entities/audit-trail.js";
+import { LAST_HEARTBEAT_KEY, type StateStore } from "../entities/state-store.js";
 import type { NoticePayload } from "./alert.js";
+import type { Outbox } from "./outbox.js";
+
+/** Where the host's boot time is remembered between runs (to tell a reboot). */
+const BOOT_TIME_KEY = "host.bootTime";
 
 export interface StartFacts {
   now: Date;
@@ -51,6 +58,47 @@ export function startReport(facts: StartFacts): StartReport {
       : `Watching the host and ${facts.services.length} service${facts.services.length === 1 ? "" : "s"}: ${facts.services.join(", ")}.`,
   );
   return { notice: { title: "Gaia started", lines }, hostRebooted, ...(monitorDown ? { monitorDown } : {}) };
+}
+
+export interface AnnounceStartDeps {
+  state: StateStore;
+  audit: AuditTrail;
+  outbox: Outbox;
+  /** The host's boot time now (monitor/host-figures.ts `readBootTime`). */
+  bootTime: Date;
+  heartbeatEveryMs: number;
+  services: readonly string[];
+  now: () => Date;
+}
+
+/**
+ * Announces this start: the monitor's own downtime and a reboot as audit events, the boot time
+ * remembered for the next start, and the notice queued in the outbox. Runs before the jobs start,
+ * so the last heartbeat read here is still the previous run's.
+ */
+export async function announceStart(deps: AnnounceStartDeps): Promise<void> {
+  const { state, audit, bootTime } = deps;
+  const [lastBeat, previousBoot] = await Promise.all([state.get<string>(LAST_HEARTBEAT_KEY), state.get<string>(BOOT_TIME_KEY)]);
+  const report = startReport({
+    now: deps.now(),
+    lastBeat: lastBeat ? new Date(lastBeat) : undefined,
+    heartbeatEveryMs: deps.heartbeatEveryMs,
+    previousBootTime: previousBoot ? new Date(previousBoot) : undefined,
+    bootTime,
+    services: deps.services,
+  });
+  if (report.monitorDown) {
+    await audit.record({
+      kind: "monitor.down",
+      message: `The monitor was not running from ${report.monitorDown.from.toISOString()} to ${report.monitorDown.to.toISOString()}`,
+      details: { from: report.monitorDown.from.toISOString(), to: report.monitorDown.to.toISOString() },
+    });
+  }
+  if (report.hostRebooted) {
+    await audit.record({ kind: "host.rebooted", message: `The host rebooted at ${bootTime.toISOString()}`, details: { bootTime: bootTime.toISOString() } });
+  }
+  await state.set(BOOT_TIME_KEY, bootTime.toISOString());
+  await deps.outbox.enqueue({ kind: "notice", payload: report.notice });
 }
 
 /** "2025-03-01 14:05" in the host's time zone. */

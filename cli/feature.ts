@@ -9,6 +9,7 @@ import type { Redact } from "../config/redact.js";
 import type { Config } from "../config/types.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import type { StateStore } from "../entities/state-store.js";
+import type { Job } from "../jobs/job.js";
 import type { Scheduler } from "../jobs/scheduler.js";
 
 /** What the composition root has built by the time features are wired; passed explicitly. */
@@ -41,9 +42,9 @@ export interface FeatureWiring {
   /** The parts of the chat features' dependencies this wiring owns. */
   chat?: Partial<ChatFeatureDeps>;
   routes?: ApiRoutes[];
-  /** Adds the feature's jobs; called once, before the bot starts. */
-  schedule?(scheduler: Scheduler): void;
-  /** Runs after the bot, the API and the jobs are up (e.g. a "monitor started" notice). */
+  /** The feature's scheduled jobs, as data: the composition root starts them all together. */
+  jobs?: Job[];
+  /** Runs once the bot and the API are up, before the jobs start (e.g. the "Gaia started" notice). */
   started?(): Promise<void>;
   /** Runs first when stopping, before the jobs and the database stop. */
   stop?(): Promise<void>;

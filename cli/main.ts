@@ -133,10 +133,9 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     });
     teardown.push(() => api.close());
 
-    // Jobs
-    for (const feature of features) feature.schedule?.(scheduler);
-
+    // Jobs: each feature's start step (the start notice), then every feature's jobs.
     for (const feature of features) await feature.started?.();
+    await scheduler.start(features.flatMap((f) => f.jobs ?? []));
     await audit.record({ kind: "monitor.started", message: "Gaia started", details: { pid: process.pid, mode: mode.kind } });
     log.info({ mode: mode.kind, home: config.paths.home, api: `${config.settings.api.host}:${api.server.address() && (api.server.address() as { port: number }).port}` }, "gaia started");
 

@@ -1,6 +1,7 @@
 import { createTask, type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import { everyToCron } from "./every-to-cron.js";
+import type { Job } from "./job.js";
 
 /** What the scheduler counts per job, for `/metrics` and the benchmark. */
 export interface JobStats {
@@ -11,7 +12,7 @@ export interface JobStats {
   lastError?: string;
 }
 
-interface Job {
+interface ScheduledJob {
   name: string;
   run: () => Promise<void>;
   stats: JobStats;
@@ -23,44 +24,48 @@ interface Job {
 /**
  * node-cron with what a long-running monitor needs around it: a run never overlaps the previous
  * run of the same job, a failing run is logged and counted without stopping the schedule, and
- * `stop()` waits for the runs in flight so the database can be closed after it.
+ * `stop()` waits for the runs in flight so the database can be closed after it. Features declare
+ * their jobs as data (`Job`); the composition root starts them all at once with `start`.
  */
 export class Scheduler {
-  private readonly jobs = new Map<string, Job>();
+  private readonly jobs = new Map<string, ScheduledJob>();
+  /** Jobs asked to run before `start`: they run as soon as it has scheduled them. */
+  private readonly earlyRequests = new Set<string>();
+  private started = false;
   private stopped = false;
 
   constructor(private readonly logger: Logger) {}
 
-  /** Runs `run` every `everyMs` (cron when the period has an exact cron form, else a timer). */
-  every(name: string, everyMs: number, run: () => Promise<void>): void {
-    const job = this.add(name, run);
-    const expression = everyToCron(everyMs);
-    if (expression) {
-      job.stop = this.startCron(job, expression);
-    } else {
-      const timer = setInterval(() => void this.trigger(job), everyMs);
-      job.stop = () => clearInterval(timer);
+  /**
+   * Schedules every job on its period, runs the ones asked for meanwhile (`runSoon`), then runs the
+   * `atStart` jobs once each in the order given: each `true` one awaited before the next, each
+   * `"in background"` one started without waiting.
+   */
+  async start(jobs: readonly Job[]): Promise<void> {
+    if (this.started) throw new Error("the scheduler is already started");
+    const scheduled = jobs.map((job) => this.schedule(job));
+    this.started = true;
+    for (const name of this.earlyRequests) this.runSoon(name);
+    this.earlyRequests.clear();
+    for (const [i, job] of jobs.entries()) {
+      if (job.atStart === true) await this.runNow(scheduled[i]);
+      else if (job.atStart === "in background") void this.runNow(scheduled[i]);
     }
-  }
-
-  /** Runs `run` on a cron expression (5 fields, or 6 with seconds). */
-  cron(name: string, expression: string, run: () => Promise<void>): void {
-    const job = this.add(name, run);
-    job.stop = this.startCron(job, expression);
   }
 
   /**
-   * Runs a job now (e.g. delivery right after an alert was queued). When it is already running,
-   * one more run follows the current one, so that nothing queued meanwhile waits a whole period.
+   * Asks for a run as soon as possible (e.g. delivery right after an alert was queued), without
+   * waiting for it. When the job is running, one more run follows the current one, so that nothing
+   * queued meanwhile waits a whole period. Before `start`, the run is remembered until then.
    */
-  runNow(name: string): Promise<void> {
+  runSoon(name: string): void {
+    if (!this.started) {
+      this.earlyRequests.add(name);
+      return;
+    }
     const job = this.jobs.get(name);
     if (!job) throw new Error(`no job named ${name}`);
-    if (job.inFlight) {
-      job.rerunRequested = true;
-      return job.inFlight;
-    }
-    return this.trigger(job);
+    void this.runNow(job);
   }
 
   /** Counters of every job. */
@@ -75,20 +80,37 @@ export class Scheduler {
     await Promise.allSettled([...this.jobs.values()].map((job) => job.inFlight));
   }
 
-  private add(name: string, run: () => Promise<void>): Job {
+  /** Adds a job with a cron expression, or a period (cron when it has an exact cron form, else a timer). */
+  private schedule({ name, every, run }: Job): ScheduledJob {
     if (this.jobs.has(name)) throw new Error(`job ${name} is scheduled twice`);
-    const job: Job = { name, run, rerunRequested: false, stats: { runs: 0, failures: 0, skippedOverlaps: 0, lastDurationMs: 0 } };
+    const job: ScheduledJob = { name, run, rerunRequested: false, stats: { runs: 0, failures: 0, skippedOverlaps: 0, lastDurationMs: 0 } };
     this.jobs.set(name, job);
+    const expression = typeof every === "string" ? every : everyToCron(every);
+    if (expression) {
+      job.stop = this.startCron(job, expression);
+    } else {
+      const timer = setInterval(() => void this.trigger(job), every as number);
+      job.stop = () => clearInterval(timer);
+    }
     return job;
   }
 
-  private startCron(job: Job, expression: string): () => void {
+  /** Runs a job now; when it is running, one more run follows the current one. */
+  private runNow(job: ScheduledJob): Promise<void> {
+    if (job.inFlight) {
+      job.rerunRequested = true;
+      return job.inFlight;
+    }
+    return this.trigger(job);
+  }
+
+  private startCron(job: ScheduledJob, expression: string): () => void {
     const task: ScheduledTask = createTask(expression, () => void this.trigger(job), { name: job.name, noOverlap: false });
     void task.start();
     return () => void task.stop();
   }
 
-  private trigger(job: Job): Promise<void> {
+  private trigger(job: ScheduledJob): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (job.inFlight) {
       job.stats.skippedOverlaps++;
@@ -104,7 +126,7 @@ export class Scheduler {
     return job.inFlight;
   }
 
-  private async runOnce(job: Job): Promise<void> {
+  private async runOnce(job: ScheduledJob): Promise<void> {
     const started = performance.now();
     try {
       await job.run();

@@ -73,6 +73,15 @@ export function portableBootTime(now: number): Date {
   return new Date(Math.round((now - uptime() * 1000) / 1000) * 1000);
 }
 
+/** The host's boot time: exact from /proc/stat where there is one, else now minus uptime. */
+export function readBootTime(procRoot = "/proc"): Date {
+  try {
+    return parseBootTime(readFileSync(join(procRoot, "stat"), "latin1")) ?? portableBootTime(Date.now());
+  } catch {
+    return portableBootTime(Date.now());
+  }
+}
+
 /** What {@link readHostFigures} needs that the probe has already read or computed this cycle. */
 export interface HostFigureInputs {
   /** /proc (or a fake tree), or undefined on hosts without it. */

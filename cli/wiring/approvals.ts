@@ -22,28 +22,19 @@ export function wireApprovals(core: CoreServices): FeatureWiring {
   const requests = new ApprovalRequests({ dataSource, audit, defaultTimeoutMs: config.settings.approvals.timeoutMs, now });
   const messages = new ApprovalMessages({ requests, api: core.api, chatId: config.settings.telegram.chat, host, audit, logger, now });
 
-  // Requests may arrive before the jobs exist (the API starts first); `started` catches up on those.
-  let jobsReady = false;
-  const runSoon = (job: string) => {
-    if (jobsReady) void core.scheduler.runNow(job);
-  };
-  requests.onCreated(() => runSoon(POST_JOB));
-  requests.onSettled(() => runSoon(EXPIRE_JOB));
+  // A new request is posted, and a settled one's message edited, at once rather than on the next tick.
+  requests.onCreated(() => core.scheduler.runSoon(POST_JOB));
+  requests.onSettled(() => core.scheduler.runSoon(EXPIRE_JOB));
   registerApprovalMetrics(core.metrics, requests);
 
   return {
     chat: { approvals: { requests, messages, audit, logger, host, now } },
     routes: [approvalRoutes(requests)],
-    schedule(scheduler) {
-      scheduler.every(POST_JOB, EVERY_MS, postApprovalsJob(messages));
-      scheduler.every(EXPIRE_JOB, EVERY_MS, expireApprovalsJob({ requests, messages }));
-      jobsReady = true;
-    },
-    async started() {
-      // After a restart: expire what ran out meanwhile, then post what never reached Telegram.
-      await core.scheduler.runNow(EXPIRE_JOB);
-      await core.scheduler.runNow(POST_JOB);
-    },
+    // After a restart: expire what ran out meanwhile, then post what never reached Telegram.
+    jobs: [
+      { name: EXPIRE_JOB, every: EVERY_MS, run: expireApprovalsJob({ requests, messages }), atStart: true },
+      { name: POST_JOB, every: EVERY_MS, run: postApprovalsJob(messages), atStart: true },
+    ],
     async stop() {
       // Waiting API clients get "pending" at once and retry; they keep waiting across the restart.
       requests.close();

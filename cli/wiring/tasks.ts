@@ -33,14 +33,10 @@ export function wireTasks(core: CoreServices, options: { outbox?: Outbox } = {})
   const hasTasks = settings.tasks.length > 0;
   return {
     routes: [runRoutes(tasks)],
-    schedule(scheduler) {
-      if (hasTasks) scheduler.every(CHECK_JOB, missedRunCheckEvery(settings.tasks, settings.alerts.remindMs), missedRunsJob(tasks));
-      scheduler.every(RETENTION_JOB, RETENTION_EVERY_MS, taskRunRetentionJob({ tasks, eventsMs: settings.retention.eventsMs, logger, now }));
-    },
-    async started() {
-      // Runs reported while the monitor was stopped are taken before anything is called missed.
-      if (hasTasks) await core.scheduler.runNow(CHECK_JOB);
-      await core.scheduler.runNow(RETENTION_JOB);
-    },
+    jobs: [
+      // At start, runs reported while the monitor was stopped are taken before anything is called missed.
+      ...(hasTasks ? [{ name: CHECK_JOB, every: missedRunCheckEvery(settings.tasks, settings.alerts.remindMs), run: missedRunsJob(tasks), atStart: true }] : []),
+      { name: RETENTION_JOB, every: RETENTION_EVERY_MS, run: taskRunRetentionJob({ tasks, eventsMs: settings.retention.eventsMs, logger, now }), atStart: true },
+    ],
   };
 }
