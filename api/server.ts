@@ -1,7 +1,9 @@
 import { timingSafeEqual, createHash } from "node:crypto";
+import { isIP } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { ConfigError } from "../config/config-error.js";
+import { isLoopbackHost, isWildcardHost } from "../config/loopback.js";
 import type { Secret } from "../config/secret.js";
 
 /** A route group of the local API; each domain folder's routes are one plugin. */
@@ -17,14 +19,15 @@ export interface ApiServerOptions {
 
 /** An error a route throws to answer with a status and a JSON `{ error }` message. */
 export class ApiError extends Error {
-  constructor(readonly statusCode: 400 | 401 | 404 | 409 | 413 | 422 | 503, message: string) {
+  constructor(readonly statusCode: 400 | 401 | 404 | 409 | 413 | 421 | 422 | 503, message: string) {
     super(message);
   }
 }
 
 /**
- * The local HTTP API (CONTRACT section 6) on fastify: bearer auth on every `/v1/` route (compared
- * in constant time), JSON bodies of at most 64 KiB, and JSON errors `{ "error": "…" }`.
+ * The local HTTP API (CONTRACT section 6) on fastify: a Host check on every route, bearer auth on
+ * every `/v1/` route (compared in constant time), JSON bodies of at most 64 KiB, and JSON errors
+ * `{ "error": "…" }`.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -39,6 +42,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<Fastify
     },
   });
   const expected = digest(options.token.reveal());
+
+  app.addHook("onRequest", async (request) => {
+    // DNS rebinding: a web page whose name the attacker points at 127.0.0.1 reaches this API from
+    // the admin's browser, but its requests carry the attacker's name as Host. Answer only ours.
+    const host = request.headers.host;
+    if (host !== undefined && !isOurHost(host, options.host)) {
+      throw new ApiError(421, `this API answers requests addressed to localhost, 127.0.0.1, [::1] or ${options.host}, not to ${JSON.stringify(host.slice(0, 100))} (DNS rebinding protection)`);
+    }
+  });
 
   app.addHook("onRequest", async (request) => {
     // The matched route decides too: the router decodes the path, so /%761/status reaches /v1/status.
@@ -72,6 +84,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<Fastify
     throw error;
   }
   return app;
+}
+
+/**
+ * Whether a Host header names this API: a loopback name or the listen address, with any port.
+ * Listening on every interface, any IP address is ours too: the machine's addresses are not
+ * known here, and a rebinding page always sends a name, never an address.
+ */
+function isOurHost(header: string, listenHost: string): boolean {
+  const match = /^(\[[^\]]*\]|[^:]*)(:\d{1,5})?$/.exec(header.trim());
+  if (!match) return false;
+  const name = match[1].replace(/^\[|\]$/g, "").toLowerCase();
+  if (isLoopbackHost(name) || name === listenHost.toLowerCase()) return true;
+  return isWildcardHost(listenHost) && isIP(name) !== 0;
 }
 
 function statusOf(error: FastifyError): number {

@@ -11,6 +11,7 @@ import type { GaiaContext } from "../bot/context.js";
 import { TelegramHealth } from "../bot/telegram-health.js";
 import { ConfigError } from "../config/config-error.js";
 import { tightenHomeModes } from "../config/home-modes.js";
+import { isLoopbackHost } from "../config/loopback.js";
 import { createRedactor, secretValuesOf } from "../config/redact.js";
 import type { Config } from "../config/types.js";
 import { AuditTrail } from "../entities/audit-trail.js";
@@ -123,6 +124,12 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     }
 
     // Local API
+    if (config.settings.api.allowRemote && !isLoopbackHost(config.settings.api.host)) {
+      log.warn(
+        { listen: `${config.settings.api.host}:${config.settings.api.port}` },
+        `WARNING: the local API listens on ${config.settings.api.host}:${config.settings.api.port}, beyond this host (api.allowRemote: true): anyone who can reach that port may try the token, and /healthz and /metrics answer without one; firewall the port, or listen on 127.0.0.1`,
+      );
+    }
     const routes: ApiRoutes[] = [healthRoutes(() => checkHealth({ dataSource, state, telegram: telegramHealth, heartbeatEveryMs: config.settings.heartbeat.everyMs, now })), ...features.flatMap((f) => f.routes ?? [])];
     const api: FastifyInstance = await startApiServer({
       host: config.settings.api.host,

@@ -251,7 +251,7 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
     tasks,
     alerts: { remindMs: file.alerts.remind },
     approvals: { timeoutMs: file.approvals.timeout },
-    api: file.api.listen,
+    api: { ...file.api.listen, allowRemote: file.api.allowRemote },
     ...(file.github ? { github: file.github } : {}),
     rotation: file.rotation,
     retention: { eventsMs: file.retention.events, samplesMs: file.retention.samples },

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { validate as isValidCron } from "node-cron";
 import { durationOutOfBounds, type BoundedDurationKey } from "./duration-bounds.js";
 import { parseDuration, parseSize } from "./durations.js";
+import { isLoopbackHost } from "./loopback.js";
 
 /**
  * The zod schema of `gaia.yml` (CONTRACT section 3). It validates the file as the user wrote it
@@ -160,7 +161,21 @@ export const gaiaFileSchema = z.strictObject({
   tasks: z.array(task).nullish().transform((v) => v ?? []),
   alerts: z.strictObject({ remind: boundedDuration("alerts.remind").prefault("1h") }).prefault({}),
   approvals: z.strictObject({ timeout: boundedDuration("approvals.timeout").prefault("10m") }).prefault({}),
-  api: z.strictObject({ listen: listen.prefault("127.0.0.1:8787") }).prefault({}),
+  api: z
+    .strictObject({
+      listen: listen.prefault("127.0.0.1:8787"),
+      // The API serves status, metrics and approvals: off the host only when asked for by name.
+      allowRemote: z.boolean({ error: "must be true or false" }).default(false),
+    })
+    .superRefine((api, ctx) => {
+      if (api.allowRemote || isLoopbackHost(api.listen.host)) return;
+      ctx.addIssue({
+        code: "custom",
+        path: ["listen"],
+        message: `${api.listen.host} is not a loopback address, so the local API would answer the network; listen on 127.0.0.1:${api.listen.port}, or add allowRemote: true under api: to mean it (keep the token secret, and firewall the port)`,
+      });
+    })
+    .prefault({}),
   github: z
     .strictObject({
       identity: z.enum(["pat", "app"], { error: "must be pat or app" }),

@@ -44,7 +44,8 @@ export interface GaiaConfig {
   tasks: TaskConfig[];
   alerts: { remindMs: number };
   approvals: { timeoutMs: number };
-  api: { host: string; port: number };
+  /** `api.listen` split, and `api.allowRemote` (listening beyond loopback was asked for). */
+  api: { host: string; port: number; allowRemote: boolean };
   github?: { identity: "pat" | "app"; repository?: string };
   rotation: { schedule: string; approval: "required" | "auto"; stores: StoreConfig[] };
   retention: { eventsMs: number; samplesMs: number };

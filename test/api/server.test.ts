@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { request as httpRequest } from "node:http";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { startApiServer } from "../../api/server.js";
@@ -54,5 +55,62 @@ describe("the local API's bearer check", () => {
     const bad = await fetch(`${base}/v1/approvals/%zz`, auth);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: "malformed URL: check its percent-escapes (%XX)" });
+  });
+});
+
+/** A GET with a Host header of our choosing (fetch sets its own). */
+function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: "127.0.0.1", port, path, headers: { host } }, (response) => {
+      let body = "";
+      response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+describe("the local API's Host check (DNS rebinding)", () => {
+  const servers: FastifyInstance[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.close();
+  });
+
+  async function serve(host: string): Promise<number> {
+    const server = await startApiServer({
+      host,
+      port: 0,
+      token: new Secret(TOKEN),
+      logger: pino({ level: "silent" }),
+      routes: [(app) => void app.get("/healthz", async () => ({ ok: true })), (app) => void app.get("/metrics", async () => "gaia_up 1\n")],
+    });
+    servers.push(server);
+    return (server.server.address() as { port: number }).port;
+  }
+
+  it.each(["evil.example", "evil.example:8787", "127.0.0.1.nip.io", "localhost.evil.example", "[::2]", "10.0.0.5"])(
+    "refuses Host %j on every route with 421 and a JSON error",
+    async (host) => {
+      const port = await serve("127.0.0.1");
+      for (const path of ["/healthz", "/metrics", "/v1/status", "/nowhere"]) {
+        const answer = await getWithHost(port, path, host);
+        expect(answer.status, path).toBe(421);
+        expect(JSON.parse(answer.body).error, path).toContain("DNS rebinding protection");
+      }
+    },
+  );
+
+  it("answers the loopback names and the listen address, with or without a port", async () => {
+    const port = await serve("127.0.0.1");
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, "localhost", `[::1]:${port}`, `LOCALHOST:${port}`, `127.0.0.1`]) {
+      expect((await getWithHost(port, "/healthz", host)).status, host).toBe(200);
+    }
+  });
+
+  it("listening on every interface (api.allowRemote), answers IP addresses but still no foreign name", async () => {
+    const port = await serve("0.0.0.0");
+    expect((await getWithHost(port, "/metrics", `192.168.1.5:${port}`)).status).toBe(200);
+    expect((await getWithHost(port, "/metrics", `evil.example:${port}`)).status).toBe(421);
   });
 });

@@ -27,7 +27,7 @@ describe("gaia.yml", () => {
       tasks: [],
       alerts: { remindMs: 3_600_000 },
       approvals: { timeoutMs: 600_000 },
-      api: { host: "127.0.0.1", port: 8787 },
+      api: { host: "127.0.0.1", port: 8787, allowRemote: false },
       rotation: { schedule: "0 9 1 * *", approval: "required", stores: [{ type: "env-file" }] },
       retention: { eventsMs: 90 * 86_400_000, samplesMs: 7 * 86_400_000 },
       backup: { everyMs: 86_400_000, keep: 7, folder: "/srv/gaia/.tmp/backups" },
@@ -41,6 +41,16 @@ describe("gaia.yml", () => {
     expect(() => parseSettings("telegram:\n  admins: [42]\nbackup:\n  every: 1m\n  keep: 0\n", "/srv/gaia")).toThrow(
       /gaia\.yml:4 backup\.every: must be 0 \(no backups\) or from 1h to 30d[\s\S]*gaia\.yml:5 backup\.keep: must be from 1 to 100/,
     );
+  });
+
+  it("keeps the local API on loopback unless api.allowRemote says otherwise", () => {
+    for (const listen of ["127.0.0.1:8787", "127.0.0.2:8787", "localhost:8787", "[::1]:8787"]) {
+      expect(parseSettings(`telegram: { admins: [42] }\napi: { listen: "${listen}" }\n`, "/srv/gaia").api.allowRemote).toBe(false);
+    }
+    expect(() => parseSettings("telegram: { admins: [42] }\napi: { listen: 192.168.1.5:8787 }\n", "/srv/gaia")).toThrow(/gaia\.yml:2 api\.listen: 192\.168\.1\.5 is not a loopback address/);
+    expect(() => parseSettings("telegram: { admins: [42] }\napi: { listen: my-host.lan:8787 }\n", "/srv/gaia")).toThrow(/not a loopback address/);
+    expect(parseSettings("telegram: { admins: [42] }\napi: { listen: 0.0.0.0:8787, allowRemote: true }\n", "/srv/gaia").api).toEqual({ host: "0.0.0.0", port: 8787, allowRemote: true });
+    expect(() => parseSettings("telegram: { admins: [42] }\napi: { allowRemote: yes please }\n", "/srv/gaia")).toThrow(/api\.allowRemote: must be true or false/);
   });
 
   it("reads services and tasks, resolving pidfiles against the home folder and memory as % or size", () => {
@@ -125,6 +135,7 @@ describe("gaia.yml", () => {
     ["a bad cron", "telegram: { admins: [1] }\nrotation:\n  schedule: every monday\n", 'gaia.yml:3 rotation.schedule: is not a cron expression; e.g. "0 9 1 * *" (09:00 on the 1st)'],
     ["port 0, which gaia status could not find", "telegram: { admins: [1] }\napi: { listen: 127.0.0.1:0 }\n", 'gaia.yml:2 api.listen: port 0 is not usable; give a fixed port from 1 to 65535, e.g. 127.0.0.1:8787'],
     ["a bad listen address", "telegram: { admins: [1] }\napi: { listen: localhost }\n", 'gaia.yml:2 api.listen: "localhost" is not HOST:PORT; write it like 127.0.0.1:8787'],
+    ["a listen address beyond loopback without allowRemote", "telegram: { admins: [1] }\napi:\n  listen: 0.0.0.0:8787\n", "gaia.yml:3 api.listen: 0.0.0.0 is not a loopback address, so the local API would answer the network; listen on 127.0.0.1:8787, or add allowRemote: true under api: to mean it (keep the token secret, and firewall the port)"],
     ["a missing admins list", "probe: { every: 5s }\n", "gaia.yml:1 telegram: is required: add a telegram section with admins: [YOUR_TELEGRAM_USER_ID]"],
     ["an admin id given as text (wrong type, not missing)", 'telegram: { admins: ["alice"] }\n', "gaia.yml:1 telegram.admins[0]: must be a numeric Telegram id, e.g. 123456789"],
     ["a percentage given as text (wrong type, not missing)", 'telegram: { admins: [1] }\nhost: { disk: "lots" }\n', "gaia.yml:2 host.disk: must be a number from 1 to 100 (a percentage)"],

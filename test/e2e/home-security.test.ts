@@ -3,6 +3,7 @@
  * whatever the umask, a loose .private/api-token refused before anything starts.
  */
 import { chmodSync, existsSync, statSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FakeTelegram } from "../fakes/telegram.js";
@@ -79,4 +80,49 @@ describe("a gaia home's files", () => {
     expect(tg.calls.map((c) => c.method)).toEqual([]);
     expect(existsSync(join(home, "gaia.db"))).toBe(false);
   });
+
+  it("answers no request whose Host is another name: /metrics and /healthz refuse Host evil.example with 421", async () => {
+    const { tg, home, port } = await homeWithFakeTelegram();
+    const gaia = start(home);
+    await gaia.waitForOutput('"msg":"gaia started"');
+    await tg.waitForMessage("Gaia started", { timeoutMs: 15_000 });
+    for (const path of ["/metrics", "/healthz"]) {
+      const refused = await getWithHost(port, path, "evil.example");
+      expect(refused.status, path).toBe(421);
+      expect(refused.contentType, path).toContain("application/json");
+      expect(JSON.parse(refused.body).error, path).toMatch(/not to "evil\.example" \(DNS rebinding protection\)/);
+      expect(refused.body, path).not.toMatch(/gaia_|lastHeartbeat/);
+      expect((await getWithHost(port, path, `127.0.0.1:${port}`)).status, path).toBe(200);
+      expect((await getWithHost(port, path, `localhost:${port}`)).status, path).toBe(200);
+    }
+  });
+
+  it("will not listen beyond loopback unless api.allowRemote says so, and then warns at every start", async () => {
+    const refused = await homeWithFakeTelegram();
+    const port = await freePort();
+    writeFileSync(join(refused.home, "gaia.yml"), `telegram:\n  admins: [${ADMIN}]\napi:\n  listen: 0.0.0.0:${port}\n`);
+    const result = await runGaia(["start"], { home: refused.home });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`gaia.yml:4 api.listen: 0.0.0.0 is not a loopback address, so the local API would answer the network; listen on 127.0.0.1:${port}, or add allowRemote: true under api:`);
+    expect(refused.tg.calls).toEqual([]);
+
+    writeFileSync(join(refused.home, "gaia.yml"), `telegram:\n  admins: [${ADMIN}]\napi:\n  listen: 0.0.0.0:${port}\n  allowRemote: true\n`);
+    const gaia = start(refused.home);
+    await gaia.waitForOutput('"msg":"gaia started"');
+    expect(gaia.output()).toMatch(/"level":"warn"[^\n]*WARNING: the local API listens on 0\.0\.0\.0:\d+, beyond this host \(api\.allowRemote: true\)/);
+    expect((await getWithHost(port, "/healthz", "evil.example")).status).toBe(421);
+  });
 });
+
+/** A GET with a Host header of our choosing (fetch sets its own). */
+function getWithHost(port: number, path: string, host: string): Promise<{ status: number; contentType: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: "127.0.0.1", port, path, headers: { host } }, (response) => {
+      let body = "";
+      response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, contentType: String(response.headers["content-type"] ?? ""), body }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}

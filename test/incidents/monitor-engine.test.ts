@@ -32,7 +32,7 @@ function settings(overrides: Partial<GaiaConfig> = {}): GaiaConfig {
     tasks: [],
     alerts: { remindMs: 3_600_000 },
     approvals: { timeoutMs: 600_000 },
-    api: { host: "127.0.0.1", port: 8787 },
+    api: { host: "127.0.0.1", port: 8787, allowRemote: false },
     rotation: { schedule: "0 9 1 * *", approval: "required", stores: [] },
     retention: { eventsMs: 90 * 86_400_000, samplesMs: 7 * 86_400_000 },
     backup: { everyMs: 86_400_000, keep: 7, folder: "/tmp/gaia-test-backups" },
