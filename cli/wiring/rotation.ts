@@ -39,7 +39,7 @@ export interface RotationWiring extends FeatureWiring {
  * `github:` section.
  */
 export function wireRotation(core: CoreServices, options: { outbox: Outbox }): RotationWiring {
-  const { config, dataSource, audit, state, scheduler, logger, now } = core;
+  const { config, dataSource, audit, state, logger, now } = core;
   const github = config.settings.github;
   let nextDue: Date | undefined;
   let expiresAt: Date | undefined;
@@ -78,11 +78,11 @@ export function wireRotation(core: CoreServices, options: { outbox: Outbox }): R
     runner,
     dueSchedule: schedule,
     finished,
-    schedule(jobs) {
-      jobs.every(
-        ROTATION_JOB,
-        ROTATION_CHECK_EVERY_MS,
-        rotationDueJob({
+    jobs: [
+      {
+        name: ROTATION_JOB,
+        every: ROTATION_CHECK_EVERY_MS,
+        run: rotationDueJob({
           runner,
           schedule,
           audit,
@@ -93,8 +93,10 @@ export function wireRotation(core: CoreServices, options: { outbox: Outbox }): R
           logger,
           now,
         }),
-      );
-    },
+        // After the recovery in `started`: a rotation that fell due while gaia was stopped.
+        atStart: "in background",
+      },
+    ],
     async started() {
       nextDue = await schedule.nextDue();
       const recovered: Recovery[] = await runner.recover("system");
@@ -105,7 +107,6 @@ export function wireRotation(core: CoreServices, options: { outbox: Outbox }): R
           nextDue = await schedule.rotated();
         } else await notify({ ...noticeOf(rotation, "rolled-back"), ...(reason ? { reason } : {}) });
       }
-      void scheduler.runNow(ROTATION_JOB);
     },
   };
 }
