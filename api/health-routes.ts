@@ -7,7 +7,8 @@ export interface HealthReport {
   ok: boolean;
   lastHeartbeat: string | null;
   telegram: "up" | "down" | "off";
-  db: "ok" | "error";
+  /** `full`: gaia.db cannot be written for lack of space (the monitor still watches and alerts). */
+  db: "ok" | "error" | "full";
 }
 
 /** `GET /healthz`: no auth, no secrets; 503 with `ok: false` when unhealthy. */
@@ -32,6 +33,7 @@ export async function checkHealth(deps: {
   state: StateStore;
   telegram: Pick<TelegramHealth, "state">;
   heartbeatEveryMs: number;
+  storage?: { readonly full: boolean };
   now: () => Date;
 }): Promise<HealthReport> {
   let db: HealthReport["db"] = "ok";
@@ -42,6 +44,7 @@ export async function checkHealth(deps: {
   } catch {
     db = "error";
   }
+  if (db === "ok" && deps.storage?.full) db = "full";
   const beatFresh = lastHeartbeat !== null && deps.now().getTime() - Date.parse(lastHeartbeat) <= 2 * deps.heartbeatEveryMs;
   return { ok: db === "ok" && beatFresh, lastHeartbeat, telegram: deps.telegram.state, db };
 }

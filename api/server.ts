@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { ConfigError } from "../config/config-error.js";
 import { isLoopbackHost, isWildcardHost } from "../config/loopback.js";
 import type { Secret } from "../config/secret.js";
+import { databaseTrouble, type DatabaseTrouble } from "../entities/database-trouble.js";
 
 /** A route group of the local API; each domain folder's routes are one plugin. */
 export type ApiRoutes = (app: FastifyInstance) => void | Promise<void>;
@@ -63,6 +64,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Fastify
   });
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    const trouble = databaseTrouble(error);
+    if (trouble) {
+      // The machine's trouble, not the request's: a clear 503 the caller can retry, never a raw SQLite error.
+      options.logger.warn({ err: error, url: request.url }, "local API request failed on gaia.db");
+      return void reply.status(503).send({ error: DATABASE_TROUBLE[trouble] });
+    }
     const status = error instanceof ApiError ? error.statusCode : statusOf(error);
     if (status >= 500) options.logger.error({ err: error, url: request.url }, "local API request failed");
     void reply.status(status).send({ error: status >= 500 ? "internal error; see gaia's log" : messageOf(error) });
@@ -98,6 +105,12 @@ function isOurHost(header: string, listenHost: string): boolean {
   if (isLoopbackHost(name) || name === listenHost.toLowerCase()) return true;
   return isWildcardHost(listenHost) && isIP(name) !== 0;
 }
+
+const DATABASE_TROUBLE: Record<DatabaseTrouble, string> = {
+  full: "gaia.db cannot be written: the disk is full. Free some space; the monitor keeps running and alerting meanwhile. Try again later.",
+  locked: "gaia.db is locked by another process; try again shortly (gaia's log names the process).",
+  damaged: "gaia.db is damaged; see gaia's log and the README (When the machine is in trouble).",
+};
 
 function statusOf(error: FastifyError): number {
   if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return 413;

@@ -10,6 +10,7 @@ import type { Config } from "../config/types.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import type { StateStore } from "../entities/state-store.js";
 import type { Job } from "../jobs/job.js";
+import type { StorageHealth } from "../entities/storage-health.js";
 import type { Scheduler } from "../jobs/scheduler.js";
 
 /** What the composition root has built by the time features are wired; passed explicitly. */
@@ -19,6 +20,8 @@ export interface CoreServices {
   dataSource: DataSource;
   audit: AuditTrail;
   state: StateStore;
+  /** Whether gaia.db can be written (a full disk), as its writes show it. */
+  storage: StorageHealth;
   scheduler: Scheduler;
   /** The Bot API (Telegram, or the terminal in console mode). */
   api: Api;

@@ -36,9 +36,12 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
     // Synchronous writes: a monitor logs a few lines a minute, and pino-roll only rotates by size
     // on the "drain" that asynchronous SonicBoom emits under backpressure, i.e. almost never.
     sync: true,
+    // Lines that cannot be written (a full disk) wait here, up to this much; later ones are dropped.
+    maxLength: UNWRITTEN_MAX_BYTES,
   });
   const streams: pino.StreamEntry[] = [{ level: options.level, stream: file }];
-  if (options.toStdout) streams.push({ level: options.level, stream: pino.destination({ fd: 1, sync: true }) });
+  const stdout = options.toStdout ? pino.destination({ fd: 1, sync: true }) : undefined;
+  if (stdout) streams.push({ level: options.level, stream: stdout });
   const redact = options.redact ?? createRedactor();
   const logger = pino(
     {
@@ -50,6 +53,9 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
     },
     pino.multistream(streams),
   );
+  dropLinesOnWriteErrors(file, logger);
+  // A closed or full standard output (a pipe whose reader died, a file on a full disk) loses lines, not the monitor.
+  stdout?.on("error", () => undefined);
   (logger as Logger & { closeFiles?: () => Promise<void> }).closeFiles = () =>
     new Promise<void>((resolve) => {
       // SonicBoom signals the end with "close"; the timer keeps a stuck disk from holding up exit.
@@ -64,6 +70,34 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
       file.end();
     });
   return logger;
+}
+
+/** Log lines kept in memory while the log file cannot be written (a full disk). */
+const UNWRITTEN_MAX_BYTES = 256 * 1024;
+
+/**
+ * A log file that cannot be written (ENOSPC on a full disk, EIO) must not stop the monitor: a
+ * write error without a listener would be thrown from whatever line logged it. The lines wait in
+ * SonicBoom's bounded buffer and go out once a write succeeds again; beyond the bound they are
+ * dropped, and how many is logged then.
+ */
+function dropLinesOnWriteErrors(file: NodeJS.EventEmitter, logger: Logger): void {
+  let failing = false;
+  let dropped = 0;
+  file.on("error", () => {
+    failing = true;
+  });
+  file.on("drop", () => {
+    dropped++;
+  });
+  file.on("write", () => {
+    if (!failing) return;
+    failing = false;
+    const lost = dropped;
+    dropped = 0;
+    // Not from inside the stream's own write.
+    setImmediate(() => logger.warn({ droppedLines: lost }, "the log file can be written again (it could not: disk full?)"));
+  });
 }
 
 /** Flushes and closes the log files of a logger made by `createLogger`. */

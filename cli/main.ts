@@ -94,7 +94,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
       ...(mode.kind === "console" ? { botInfo: CONSOLE_BOT_INFO } : {}),
     });
     bot.api.config.use(telegramHealth.transformer());
-    const core: CoreServices = { config, logger: log, dataSource, audit, state, scheduler, api: bot.api, telegramHealth, metrics: new Registry(), redact, now };
+    const core: CoreServices = { config, logger: log, dataSource, audit, state, storage, scheduler, api: bot.api, telegramHealth, metrics: new Registry(), redact, now };
     const features = wireFeatures(core);
     const rotate = { githubConfigured: Boolean(config.settings.github) };
     installFeatures(bot, chatFeatures(completeChatFeatureDeps([...features.map((f) => f.chat ?? {}), { rotate }])));
@@ -130,7 +130,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
         `WARNING: the local API listens on ${config.settings.api.host}:${config.settings.api.port}, beyond this host (api.allowRemote: true): anyone who can reach that port may try the token, and /healthz and /metrics answer without one; firewall the port, or listen on 127.0.0.1`,
       );
     }
-    const routes: ApiRoutes[] = [healthRoutes(() => checkHealth({ dataSource, state, telegram: telegramHealth, heartbeatEveryMs: config.settings.heartbeat.everyMs, now })), ...features.flatMap((f) => f.routes ?? [])];
+    const routes: ApiRoutes[] = [healthRoutes(() => checkHealth({ dataSource, state, telegram: telegramHealth, heartbeatEveryMs: config.settings.heartbeat.everyMs, storage, now })), ...features.flatMap((f) => f.routes ?? [])];
     const api: FastifyInstance = await startApiServer({
       host: config.settings.api.host,
       port: config.settings.api.port,

@@ -9,6 +9,8 @@ declare module "pino-roll" {
     mkdir?: boolean;
     sync?: boolean;
     limit?: { count?: number; removeOtherLogFiles?: boolean };
+    /** Passed on to SonicBoom: the most bytes buffered; beyond, lines are dropped ("drop" event). */
+    maxLength?: number;
   }
   type RollStream = Writable & { flushSync?: () => void };
   export default function pinoRoll(options: PinoRollOptions): Promise<RollStream>;

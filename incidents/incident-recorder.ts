@@ -3,9 +3,18 @@
  * and the rules' own state, all in ONE transaction per probe cycle. Either everything of a cycle
  * is stored or nothing is, so a crash can neither lose an alert nor announce one twice after a
  * restart (the restored state already knows what was announced).
+ *
+ * A full disk is the exception: when the cycle's transaction fails for lack of space, its alerts
+ * are held in memory and sent from there (held-alerts.ts), and the cycle itself is kept (bounded)
+ * to be written, in order, as soon as gaia.db can be written again, its alerts then stored as
+ * already sent. Meanwhile the rules move on in memory, so nothing is announced twice.
  */
-import { In, type DataSource, type EntityManager } from "typeorm";
+import { In, MoreThan, type DataSource, type EntityManager } from "typeorm";
+import type { Logger } from "pino";
 import type { AlertPayload } from "../alerts/alert.js";
+import type { HeldAlerts } from "../alerts/held-alerts.js";
+import { databaseTrouble } from "../entities/database-trouble.js";
+import { OutboxMessage } from "../entities/outbox-message.js";
 import { alertFromTransition } from "./alert-from-transition.js";
 import type { Outbox } from "../alerts/outbox.js";
 import type { ServiceConfig } from "../config/types.js";
@@ -28,6 +37,17 @@ export interface RecordedCycle {
   closed: number;
   /** Alerts queued for Telegram (muted and suppressed transitions are not). */
   queued: AlertPayload[];
+  /** gaia.db could not be written (a full disk): the cycle is held in memory, its alerts sent from there. */
+  held?: boolean;
+}
+
+/** Transitions of held cycles kept at most; older cycles are given up (their alerts were sent). */
+const HELD_TRANSITIONS_MAX = 1000;
+
+interface HeldCycle {
+  transitions: readonly Transition[];
+  state: MonitorState;
+  snapshot: Snapshot;
 }
 
 export interface IncidentRecorderOptions {
@@ -36,12 +56,17 @@ export interface IncidentRecorderOptions {
   outbox: Outbox;
   state: StateStore;
   services: readonly ServiceConfig[];
+  /** Where alerts wait while gaia.db cannot be written; without it, a full disk fails the cycle. */
+  held?: HeldAlerts;
+  logger?: Logger;
 }
 
 /** Stores each probe cycle's transitions and state; see the file comment. */
 export class IncidentRecorder {
   private readonly services: Map<string, ServiceConfig>;
   private readonly ledger: IncidentLedger;
+  private readonly heldCycles: HeldCycle[] = [];
+  private heldTransitions = 0;
 
   constructor(private readonly options: IncidentRecorderOptions) {
     this.services = new Map(options.services.map((s) => [s.name, s]));
@@ -53,9 +78,73 @@ export class IncidentRecorder {
    * unless it is muted or suppressed, and the next state, in one transaction. Kicks delivery
    * after the commit when something was queued.
    */
-  async record(input: { transitions: readonly Transition[]; state: MonitorState; snapshot: Snapshot }): Promise<RecordedCycle> {
+  async record(input: HeldCycle): Promise<RecordedCycle> {
+    try {
+      await this.catchUp();
+      return await this.store(input);
+    } catch (error) {
+      if (!this.options.held || databaseTrouble(error) !== "full") throw error;
+      return this.hold(input);
+    }
+  }
+
+  /** How many cycles wait in memory to be written. */
+  get cyclesHeld(): number {
+    return this.heldCycles.length;
+  }
+
+  /** Writes the held cycles, oldest first; stops (throwing) at the first that still cannot be written. */
+  private async catchUp(): Promise<void> {
+    if (this.heldCycles.length === 0) return;
+    const count = this.heldCycles.length;
+    while (this.heldCycles.length > 0) {
+      const cycle = this.heldCycles[0];
+      await this.store(cycle, { sentFromMemory: true });
+      this.heldCycles.shift();
+      this.heldTransitions -= cycle.transitions.length;
+    }
+    this.options.logger?.info({ cycles: count }, "gaia.db can be written again: stored the probe cycles held in memory");
+  }
+
+  /**
+   * The cycle could not be written: its alerts go to the held queue (sent from memory) and the
+   * cycle waits, bounded, for `catchUp`. Only reads here: they still work on a full disk.
+   */
+  private async hold(input: HeldCycle): Promise<RecordedCycle> {
+    const result: RecordedCycle = { opened: 0, resolved: 0, reminders: 0, closed: 0, queued: [], held: true };
+    for (const transition of input.transitions) {
+      if (transition.change === "opened") result.opened++;
+      else if (transition.change === "resolved") result.resolved++;
+      else result.reminders++;
+      if (transition.muted || transition.suppressed) continue;
+      const service = transition.subject.kind === "service" ? this.services.get(transition.subject.name) : undefined;
+      const alert = alertFromTransition(transition, { snapshot: input.snapshot, state: input.state, service });
+      const incident = transition.change === "opened" ? null : await this.options.dataSource.getRepository(Incident).findOne({ where: { key: transition.key, status: "open" }, order: { id: "DESC" } }).catch(() => null);
+      // As the ledger decides: a recovery of an incident the chat never heard of stays quiet.
+      if (transition.change === "resolved" && incident?.muted && !incident.announced) continue;
+      // An incident opened meanwhile has no row yet (id 0: its alert carries no buttons).
+      const payload: AlertPayload = { ...alert, incidentId: incident?.id ?? 0 };
+      this.options.held!.hold({ kind: "alert", payload });
+      result.queued.push(payload);
+    }
+    if (input.transitions.length > 0) {
+      this.heldCycles.push(input);
+      this.heldTransitions += input.transitions.length;
+      while (this.heldTransitions > HELD_TRANSITIONS_MAX && this.heldCycles.length > 1) {
+        const given = this.heldCycles.shift()!;
+        this.heldTransitions -= given.transitions.length;
+        this.options.logger?.warn({ transitions: given.transitions.length }, "gave up a probe cycle held in memory (too many held); its alerts were sent, its history is lost");
+      }
+    }
+    if (result.queued.length > 0) this.options.outbox.kick();
+    return result;
+  }
+
+  private async store(input: HeldCycle, options: { sentFromMemory?: boolean } = {}): Promise<RecordedCycle> {
     const result: RecordedCycle = { opened: 0, resolved: 0, reminders: 0, closed: 0, queued: [] };
     await this.options.dataSource.transaction(async (manager) => {
+      const outbox = manager.getRepository(OutboxMessage);
+      const lastRowBefore = options.sentFromMemory ? ((await outbox.maximum("id")) ?? 0) : 0;
       for (const transition of input.transitions) {
         const payload = await this.recordTransition(manager, transition, input);
         if (transition.change === "opened") result.opened++;
@@ -65,8 +154,15 @@ export class IncidentRecorder {
       }
       result.closed = await this.closeOrphans(manager, input.state, input.snapshot.at);
       await this.options.state.set(RULES_STATE_KEY, input.state, { manager });
+      if (options.sentFromMemory) {
+        // This cycle's alerts already went out from memory: its rows are history, not news.
+        await outbox.update(
+          { id: MoreThan(lastRowBefore), status: "pending" },
+          { status: "delivered", deliveredAt: new Date(input.snapshot.at), lastError: "sent from memory while gaia.db could not be written" },
+        );
+      }
     });
-    if (result.queued.length > 0) this.options.outbox.kick();
+    if (result.queued.length > 0 && !options.sentFromMemory) this.options.outbox.kick();
     return result;
   }
 

@@ -1,5 +1,8 @@
 import { Outbox } from "../../alerts/outbox.js";
 import { OutboxDelivery } from "../../alerts/deliver-outbox.js";
+import { HeldDelivery } from "../../alerts/deliver-held.js";
+import { HeldAlerts } from "../../alerts/held-alerts.js";
+import { diskFullNotice, diskRecoveredNotice } from "../../bot/render/storage-notice.js";
 import { MuteList } from "../../alerts/mute-list.js";
 import { announceStart } from "../../alerts/start-notice.js";
 import { metricsRoutes } from "../../api/metrics-routes.js";
@@ -53,7 +56,9 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     jobStats: () => scheduler.stats(),
     now,
   });
-  const recorder = new IncidentRecorder({ dataSource, audit, outbox, state, services: settings.services });
+  // A full disk: alerts wait in memory and are sent from there (see incident-recorder.ts).
+  const held = new HeldAlerts();
+  const recorder = new IncidentRecorder({ dataSource, audit, outbox, state, services: settings.services, held, logger });
   const engine = new MonitorEngine({
     settings,
     probe,
@@ -67,10 +72,25 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     logger,
     now,
   });
+  const send = createAlertSender(core.api, now);
+  const heldDelivery = new HeldDelivery({ held, send, chatId: settings.telegram.chat, logger, now });
+  core.storage.onChange((change) => {
+    if (change.kind === "full") {
+      logger.error({ database: paths.database }, "gaia.db cannot be written: the disk is full; alerts are kept in memory and sent from there");
+      held.hold({ kind: "notice", payload: diskFullNotice({ heldMax: held.max }) });
+    } else {
+      logger.info({ fullSince: change.fullSince.toISOString() }, "gaia.db can be written again");
+      held.hold({ kind: "notice", payload: diskRecoveredNotice({ fullSince: change.fullSince, at: change.at, dropped: held.takeDropped() }) });
+      void audit
+        .record({ kind: "gaia.disk-full", message: `gaia.db could not be written (disk full) from ${change.fullSince.toISOString()} to ${change.at.toISOString()}`, details: { from: change.fullSince.toISOString(), to: change.at.toISOString() } })
+        .catch(() => undefined);
+    }
+    scheduler.runSoon(MONITORING_JOBS.deliver);
+  });
   const delivery = new OutboxDelivery({
     dataSource,
     audit,
-    send: createAlertSender(core.api, now),
+    send,
     mutes,
     logger,
     now,
@@ -94,7 +114,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
       { name: MONITORING_JOBS.heartbeat, every: settings.heartbeat.everyMs, run: heartbeatJob({ state, logger, url: settings.heartbeat.url, now }), atStart: true },
       // The first snapshot at start rather than one period later: /status and the rules start at once.
       { name: MONITORING_JOBS.probe, every: settings.probe.everyMs, run: probeJob({ engine, logger, metrics: counters }), atStart: true },
-      { name: MONITORING_JOBS.deliver, every: DELIVER_EVERY_MS, run: deliverJob({ delivery, logger }) },
+      { name: MONITORING_JOBS.deliver, every: DELIVER_EVERY_MS, run: deliverJob({ delivery, held: heldDelivery, storage: core.storage, logger }) },
       { name: MONITORING_JOBS.retention, every: RETENTION_EVERY_MS, run: retentionJob({ dataSource, ...settings.retention, logger, now }), atStart: true },
       // A backup due since before the restart is taken at start, without delaying start-up.
       ...(backups

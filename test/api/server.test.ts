@@ -56,6 +56,42 @@ describe("the local API's bearer check", () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: "malformed URL: check its percent-escapes (%XX)" });
   });
+
+  it("answers a clear 503 JSON when gaia.db cannot be written (full disk, lock held), never SQLite's raw error", async () => {
+    await server.close();
+    const sqliteError = (code: string, message: string) => Object.assign(new Error(`SqliteError: ${message}`), { code, driverError: Object.assign(new Error(message), { code }) });
+    server = await startApiServer({
+      host: "127.0.0.1",
+      port: 0,
+      token: new Secret(TOKEN),
+      logger: pino({ level: "silent" }),
+      routes: [
+        (app) => {
+          app.post("/v1/full", async () => {
+            throw sqliteError("SQLITE_FULL", "database or disk is full");
+          });
+          app.post("/v1/enospc", async () => {
+            throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+          });
+          app.post("/v1/locked", async () => {
+            throw sqliteError("SQLITE_BUSY", "database is locked");
+          });
+        },
+      ],
+    });
+    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+    const post = (path: string) => fetch(`${base}${path}`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    for (const path of ["/v1/full", "/v1/enospc"]) {
+      const answer = await post(path);
+      expect(answer.status).toBe(503);
+      const body = (await answer.json()) as { error: string };
+      expect(body.error).toMatch(/^gaia\.db cannot be written: the disk is full/);
+      expect(body.error).not.toMatch(/SQLITE|ENOSPC/);
+    }
+    const locked = await post("/v1/locked");
+    expect(locked.status).toBe(503);
+    expect(((await locked.json()) as { error: string }).error).toMatch(/locked by another process/);
+  });
 });
 
 /** A GET with a Host header of our choosing (fetch sets its own). */

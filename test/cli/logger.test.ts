@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { closeLogger, createLogger } from "../../cli/logger.js";
 import { createRedactor } from "../../config/redact.js";
@@ -56,5 +56,18 @@ describe("the log", () => {
     const files = readdirSync(logDir).filter((f) => f.endsWith(".log"));
     expect(files.length).toBeGreaterThan(1);
     expect(files.length).toBeLessThanOrEqual(3); // the current file plus the retained ones
+  });
+
+  it("on a full disk drops log lines instead of stopping the monitor", async () => {
+    const h = makeTempHome();
+    homes.push(h);
+    const logDir = join(h.home, ".tmp", "logs");
+    mkdirSync(logDir, { recursive: true });
+    // /dev/full answers every write with ENOSPC, like a full file system.
+    symlinkSync("/dev/full", join(logDir, "gaia.1.log"));
+    const logger = await createLogger({ level: "info", logDir, toStdout: false });
+    for (let i = 0; i < 5000; i++) logger.info({ i }, "x".repeat(200));
+    logger.error("still alive");
+    await closeLogger(logger);
   });
 });
