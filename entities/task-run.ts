@@ -17,7 +17,7 @@ export class TaskRun {
   @Column({ type: Date, nullable: true })
   endedAt: Date | null;
 
-  /** `running`, `succeeded`, `failed` or `timed-out`. */
+  /** `running`, `succeeded`, `failed`, `timed-out` or `lost` (its launcher died before reporting the end). */
   @Column({ type: "varchar", length: 16, default: "running" })
   status: string;
 
@@ -30,4 +30,12 @@ export class TaskRun {
   /** The last lines of the run's output, token-shaped strings redacted. */
   @Column({ type: "text", nullable: true })
   outputTail: string | null;
+
+  /** The `gaia run` process running the job, while it runs; null for runs reported by other scripts. */
+  @Column({ type: "integer", nullable: true })
+  launcherPid: number | null;
+
+  /** The launcher's start time and boot id, "TICKS BOOT_ID": with the pid, it identifies the process. */
+  @Column({ type: "varchar", length: 80, nullable: true })
+  launcherStart: string | null;
 }

@@ -19,6 +19,7 @@ import { OUTPUT_TAIL_LIMIT } from "../tasks/output-tail.js";
 import type { RunEndReport, RunStartReport } from "../tasks/run-report.js";
 import { readSpool, removeSpooled, setAsideSpooled } from "../tasks/spooled-runs.js";
 import { IncidentLedger } from "./incident-ledger.js";
+import { processFate, type ProcessFate, type ProcessIdentity } from "../monitor/process-identity.js";
 import { TaskIncidentRecorder } from "./task-incidents.js";
 import { evaluateTask, type FinishedRun, type OpenTaskIncident, type TaskFacts, type TaskRuleSettings } from "../tasks/task-rules.js";
 
@@ -50,6 +51,8 @@ export interface TaskMonitorOptions {
   remindMs: number;
   spoolDir: string;
   logger: Logger;
+  /** Whether a run's launcher still runs (test seam); default: /proc (monitor/process-identity.ts). */
+  launcherFate?: (launcher: ProcessIdentity) => ProcessFate;
   /** Redacts output tails (the monitor redacts again: a report may come from curl). */
   redact: Redact;
   now: () => Date;
@@ -106,6 +109,8 @@ export class TaskMonitor {
           exitCode: null,
           durationMs: null,
           outputTail: null,
+          launcherPid: report.launcher?.pid ?? null,
+          launcherStart: report.launcher ? `${report.launcher.startTicks} ${report.launcher.bootId ?? ""}`.trim() : null,
         });
         return { runId };
       }),
@@ -155,8 +160,30 @@ export class TaskMonitor {
   async check(): Promise<void> {
     await this.serially(() => this.transaction(async (manager, now) => {
       await this.closeOrphans(manager, now);
+      await this.closeLostRuns(manager, now);
       return undefined;
     }, () => ({ tasks: [...this.tasks.values()] })));
+  }
+
+  /**
+   * Closes as `lost` the runs still "running" whose `gaia run` is gone (killed with SIGKILL, or
+   * the host went down) without reporting the end: the job's outcome is unknown. For a task with
+   * `expect`, the rules count a lost run as a failure (an alert: its run was not seen through);
+   * for others it is only closed, so that /status and /history stop showing it as running.
+   */
+  private async closeLostRuns(manager: EntityManager, now: Date): Promise<void> {
+    const runs = manager.getRepository(TaskRun);
+    const running = await runs.find({ where: { status: "running", launcherPid: Not(IsNull()) } });
+    const fateOf = this.options.launcherFate ?? processFate;
+    for (const run of running) {
+      const launcher = launcherOf(run);
+      if (!launcher || fateOf(launcher) !== "gone") continue;
+      await runs.update(
+        { id: run.id, status: "running" },
+        { status: "lost", endedAt: now, durationMs: Math.max(0, now.getTime() - run.startedAt.getTime()) },
+      );
+      this.options.logger.warn({ task: run.task, runId: run.id, launcherPid: run.launcherPid }, "closed a run whose gaia run process is gone without reporting its end");
+    }
   }
 
   /**
@@ -251,11 +278,13 @@ export class TaskMonitor {
   /** What gaia.db says about one task, for the rules. */
   private async facts(manager: EntityManager, task: TaskConfig): Promise<TaskFacts> {
     const runs = manager.getRepository(TaskRun);
-    const finished = { task: task.name, endedAt: Not(IsNull()) };
+    // A lost run (its launcher died) is a failure only for a task with `expect`; otherwise it is ignored.
+    const lostCounts = task.expectMs !== undefined;
+    const finished = { task: task.name, endedAt: Not(IsNull()), ...(lostCounts ? {} : { status: Not("lost") }) };
     const order = { endedAt: "DESC", startedAt: "DESC" } as const;
     const lastSuccess = await runs.findOne({ where: { ...finished, status: "succeeded" }, order });
     const lastFinished = await runs.findOne({ where: finished, order });
-    const failedWhere = { task: task.name, status: In(["failed", "timed-out"]), endedAt: lastSuccess?.endedAt ? MoreThan(lastSuccess.endedAt) : Not(IsNull()) };
+    const failedWhere = { task: task.name, status: In(lostCounts ? ["failed", "timed-out", "lost"] : ["failed", "timed-out"]), endedAt: lastSuccess?.endedAt ? MoreThan(lastSuccess.endedAt) : Not(IsNull()) };
     const failureCount = await runs.count({ where: failedWhere });
     const firstFailure = failureCount > 0 ? await runs.findOne({ where: failedWhere, order: { endedAt: "ASC" } }) : null;
     const openRows = await manager.getRepository(Incident).find({
@@ -327,7 +356,7 @@ async function activeMutes(manager: EntityManager, now: Date): Promise<{ subject
 function finishedRun(row: TaskRun): FinishedRun {
   return {
     id: row.id,
-    status: row.status === "succeeded" ? "succeeded" : row.status === "timed-out" ? "timed-out" : "failed",
+    status: row.status === "succeeded" || row.status === "timed-out" || row.status === "lost" ? row.status : "failed",
     exitCode: row.exitCode,
     durationMs: row.durationMs,
     endedAt: row.endedAt!,
@@ -364,4 +393,12 @@ function restoreState(value: unknown): TasksState {
     if (typeof at === "string" && !Number.isNaN(Date.parse(at))) state.firstKnownAt[name] = at;
   }
   return state;
+}
+
+/** The launcher recorded with a run ("TICKS BOOT_ID"), when there is one to check. */
+function launcherOf(run: TaskRun): ProcessIdentity | undefined {
+  if (run.launcherPid === null || !run.launcherStart) return undefined;
+  const [ticks, bootId] = run.launcherStart.split(" ");
+  if (!/^\d+$/.test(ticks)) return undefined;
+  return { pid: run.launcherPid, startTicks: Number(ticks), ...(bootId ? { bootId } : {}) };
 }

@@ -41,7 +41,7 @@ export interface ServiceStatus {
 export interface TaskRunSummary {
   startedAt: string;
   endedAt: string | null;
-  /** `running`, `succeeded`, `failed` or `timed-out`. */
+  /** `running`, `succeeded`, `failed`, `timed-out` or `lost`. */
   status: string;
   exitCode: number | null;
   durationMs: number | null;

@@ -20,7 +20,7 @@ export interface LaunchOptions {
   /** Where the job's output goes, unchanged (gaia's own standard output and error). */
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  /** Stop the job after this long (SIGTERM, then SIGKILL after `killGraceMs`). */
+  /** Stop the job after this long (SIGTERM to its process group, then SIGKILL after `killGraceMs`). */
   timeoutMs?: number;
   killGraceMs?: number;
   /** Emits the signals to forward; `process` in the CLI. */
@@ -62,9 +62,26 @@ export async function launchTask(options: LaunchOptions): Promise<RunOutcome> {
   const pendingSignals: NodeJS.Signals[] = [];
   let child: ChildProcess | undefined;
   const forwarded = new Set<NodeJS.Signals>(options.onTerminal ? ["SIGTERM"] : FORWARDED_SIGNALS);
+  // Off a terminal (cron, a systemd timer) the job gets a process group of its own, so that a
+  // timeout or a forwarded signal reaches the children a shell script started too, not only the
+  // script. On a terminal the job stays in the terminal's foreground group: it may read the
+  // terminal, and Ctrl-C reaches all of it from there.
+  const ownGroup = !options.onTerminal;
+  const signalJob = (signal: NodeJS.Signals) => {
+    if (child?.pid === undefined) return;
+    if (ownGroup) {
+      try {
+        process.kill(-child.pid, signal);
+        return;
+      } catch {
+        // the group is gone already (or never formed): the job itself, below
+      }
+    }
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
   const forward = (signal: NodeJS.Signals) => {
     if (!forwarded.has(signal)) return;
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) signalJob(signal);
     else if (!child) pendingSignals.push(signal);
   };
   const listeners = FORWARDED_SIGNALS.map((signal) => {
@@ -78,6 +95,7 @@ export async function launchTask(options: LaunchOptions): Promise<RunOutcome> {
       cwd: options.cwd,
       env: options.env,
       stdio: ["inherit", "pipe", "pipe"],
+      detached: ownGroup,
     });
   } catch (error) {
     // Synchronous failures (an argument with a NUL byte...) are reported like a failed start.
@@ -95,21 +113,32 @@ export async function launchTask(options: LaunchOptions): Promise<RunOutcome> {
   pass(child.stderr!, options.stderr, (chunk) => output.push("stderr", chunk));
 
   let timedOut = false;
+  let timedOutAt = 0;
   let killTimer: NodeJS.Timeout | undefined;
   const timeoutTimer =
     options.timeoutMs !== undefined
       ? setTimeout(() => {
           timedOut = true;
+          timedOutAt = performance.now();
           const message = `gaia run: ${options.label} took longer than its timeout of ${Math.round(options.timeoutMs! / 1000)}s; stopping it (SIGTERM)`;
           options.stderr.write(`${message}\n`);
           output.note(message);
-          child!.kill("SIGTERM");
-          killTimer = setTimeout(() => child!.kill("SIGKILL"), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+          signalJob("SIGTERM");
+          // The whole group, even when the job itself has exited: its children must not outlive the timeout.
+          killTimer = setTimeout(() => signalJob("SIGKILL"), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
         }, options.timeoutMs)
       : undefined;
 
   try {
     const first = await Promise.race([exited, spawnError.then((error) => ({ error }))]);
+    if (timedOut && !("error" in first) && ownGroup) {
+      // Stopped by its timeout: what is left of its group (a script's children) gets the rest of
+      // the grace to exit after SIGTERM, then SIGKILL, before the run is reported.
+      clearTimeout(killTimer);
+      const killAt = timedOutAt + (options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+      while (groupAlive(child.pid!) && performance.now() < killAt) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (groupAlive(child.pid!)) signalJob("SIGKILL");
+    }
     if ("error" in first) {
       child.stdout?.destroy();
       child.stderr?.destroy();
@@ -184,4 +213,14 @@ function cannotStart(
     durationMs: Math.round(performance.now() - started),
     output,
   };
+}
+
+/** Whether any process of the group led by `pgid` still exists (zombies included until reaped). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -14,6 +14,18 @@ export interface RunStartReport {
   event: "start";
   runId?: string;
   startedAt?: string;
+  /**
+   * The process running the job (`gaia run` itself): its pid, start time in clock ticks since
+   * boot and boot id, so that the monitor can close the run as `lost` when that process is gone.
+   */
+  launcher?: RunLauncher;
+}
+
+/** Identifies the launcher process of a run (see `monitor/process-identity.ts`). */
+export interface RunLauncher {
+  pid: number;
+  startTicks: number;
+  bootId?: string;
 }
 
 export interface RunEndReport {
@@ -41,10 +53,21 @@ const runReportSchema = z
     startedAt: iso.optional(),
     endedAt: iso.optional(),
     timedOut: z.boolean({ message: "expected true or false" }).optional(),
+    launcher: z
+      .object({
+        pid: z.int({ message: "expected a process id" }).min(1, { message: "expected a process id" }).max(2 ** 31 - 1, { message: "expected a process id" }),
+        startTicks: z.int({ message: "expected clock ticks since boot" }).min(0, { message: "expected clock ticks since boot" }),
+        bootId: z.string().regex(/^[0-9a-f-]{1,64}$/i, { message: "expected a boot id" }).optional(),
+      }, { message: "expected { pid, startTicks, bootId? }" })
+      .strict()
+      .optional(),
   })
   .superRefine((report, ctx) => {
     if (report.event === "end" && report.exitCode === undefined) {
       ctx.addIssue({ code: "custom", path: ["exitCode"], message: "required when event is end" });
+    }
+    if (report.event === "end" && report.launcher !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["launcher"], message: "only for event start" });
     }
     if (report.event === "start") {
       for (const key of ["exitCode", "durationMs", "outputTail", "endedAt", "timedOut"] as const) {

@@ -19,7 +19,8 @@ export type TaskCondition = "failed" | "missed";
 /** One finished run, as the rules need it. */
 export interface FinishedRun {
   id: string;
-  status: "succeeded" | "failed" | "timed-out";
+  /** `lost`: its launcher (`gaia run`) died before reporting the end, so the outcome is unknown. */
+  status: "succeeded" | "failed" | "timed-out" | "lost";
   exitCode: number | null;
   durationMs: number | null;
   endedAt: Date;
@@ -292,6 +293,7 @@ function failureFigures(facts: TaskFacts, run: FinishedRun): TaskIncidentFigures
 function runLine(run: FinishedRun, task: TaskConfig): string {
   const code = run.exitCode === null ? "no exit code" : `exit code ${run.exitCode}${signalName(run.exitCode)}`;
   const took = formatDuration(run.durationMs ?? 0);
+  if (run.status === "lost") return `lost after ${took}: gaia run was killed (or the host went down) before it could report the end; the outcome is unknown`;
   return run.status === "timed-out"
     ? `stopped by its timeout of ${formatDuration(task.timeoutMs ?? run.durationMs ?? 0)} (${code})`
     : `${code} after ${took}`;

@@ -62,7 +62,9 @@ function entryLine(entry: HistoryEntry): string {
             ? "⏳ run started"
             : entry.status === "timed-out"
               ? `⏱ run timed out${took}`
-              : `❌ run failed${entry.exitCode !== null ? ` (exit ${entry.exitCode})` : ""}${took}`;
+              : entry.status === "lost"
+                ? `❔ run lost after${took.replace(/^ in/, "")} (gaia run was killed before it could report)`
+                : `❌ run failed${entry.exitCode !== null ? ` (exit ${entry.exitCode})` : ""}${took}`;
       return escapeHtml(result);
     }
     case "event": {

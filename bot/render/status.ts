@@ -154,8 +154,14 @@ function taskRow(task: TaskStatus, when: (iso: string) => string): string {
   } else {
     const took = run.durationMs !== null ? `, took ${formatDuration(run.durationMs)}` : "";
     const result =
-      run.status === "succeeded" ? "succeeded" : run.status === "timed-out" ? "timed out" : `failed${run.exitCode !== null ? ` (exit ${run.exitCode})` : ""}`;
-    icon = run.status === "succeeded" ? "✅" : run.status === "timed-out" ? "⏱" : "❌";
+      run.status === "succeeded"
+        ? "succeeded"
+        : run.status === "timed-out"
+          ? "timed out"
+          : run.status === "lost"
+            ? "lost (gaia run was killed before it could report)"
+            : `failed${run.exitCode !== null ? ` (exit ${run.exitCode})` : ""}`;
+    icon = run.status === "succeeded" ? "✅" : run.status === "timed-out" ? "⏱" : run.status === "lost" ? "❔" : "❌";
     parts.push(`last run ${when(run.startedAt)}${took}, ${result}`);
   }
   if (task.nextExpectedAt) parts.push(`${task.overdue ? "⚠️ overdue since" : "next by"} ${when(task.nextExpectedAt)}`);

@@ -6,6 +6,7 @@ import { createRedactor, secretValuesOf } from "../../config/redact.js";
 import { didYouMean } from "../../config/did-you-mean.js";
 import type { Config } from "../../config/types.js";
 import { launchTask } from "../../tasks/launch-task.js";
+import { identifyProcess } from "../../monitor/process-identity.js";
 import { loadLauncherConfig } from "../../config/launcher-config.js";
 import { RunReporter } from "../../tasks/run-reporter.js";
 import { buildTaskEnvironment } from "../../tasks/task-environment.js";
@@ -48,7 +49,9 @@ export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = proce
     const runId = randomUUID();
     const startedAt = new Date();
     // The start report travels while the job runs: the job never waits for the monitor.
-    const startReport = reporter.start({ task: task.name, event: "start", runId, startedAt: startedAt.toISOString() });
+    // Who runs the job: the monitor closes the run as lost if this process dies without reporting.
+    const launcher = identifyProcess(process.pid);
+    const startReport = reporter.start({ task: task.name, event: "start", runId, startedAt: startedAt.toISOString(), ...(launcher ? { launcher } : {}) });
     const outcome = await launchTask({
       command: command[0],
       args: command.slice(1),

@@ -18,6 +18,7 @@ import { StateStore } from "../../entities/state-store.js";
 import { spoolRunReport } from "../../tasks/run-spool.js";
 import { readSpool } from "../../tasks/spooled-runs.js";
 import { TaskMonitor } from "../../incidents/task-monitor.js";
+import type { ProcessFate, ProcessIdentity } from "../../monitor/process-identity.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
@@ -37,7 +38,7 @@ describe("the monitor's side of scheduled jobs", () => {
   let kicks: number;
   const now = () => new Date(clock);
 
-  function monitor(tasks: TaskConfig[] = TASKS, remindMs = 3_600_000): TaskMonitor {
+  function monitor(tasks: TaskConfig[] = TASKS, remindMs = 3_600_000, launcherFate?: (launcher: ProcessIdentity) => ProcessFate): TaskMonitor {
     return new TaskMonitor({
       dataSource,
       audit: new AuditTrail(dataSource, now),
@@ -48,6 +49,7 @@ describe("the monitor's side of scheduled jobs", () => {
       spoolDir: join(home.home, ".tmp", "spool"),
       logger: silentLogger(),
       redact: createRedactor([SECRET]),
+      ...(launcherFate ? { launcherFate } : {}),
       now,
     });
   }
@@ -92,7 +94,7 @@ describe("the monitor's side of scheduled jobs", () => {
     const end = await post({ task: "backup", event: "end", runId: start.body.runId, exitCode: 0, durationMs: 1500, outputTail: "ok" });
     expect(end).toEqual({ status: 200, body: { runId: start.body.runId, status: "succeeded" } });
     expect(await dataSource.getRepository(TaskRun).find()).toEqual([
-      { id: start.body.runId, task: "backup", startedAt: new Date(T0), endedAt: new Date(T0 + 1500), status: "succeeded", exitCode: 0, durationMs: 1500, outputTail: "ok" },
+      { id: start.body.runId, task: "backup", startedAt: new Date(T0), endedAt: new Date(T0 + 1500), status: "succeeded", exitCode: 0, durationMs: 1500, outputTail: "ok", launcherPid: null, launcherStart: null },
     ]);
     expect(await alerts()).toEqual([]);
   });
@@ -148,6 +150,35 @@ describe("the monitor's side of scheduled jobs", () => {
     const rows = JSON.stringify([await dataSource.getRepository(TaskRun).find(), await dataSource.getRepository(OutboxMessage).find(), await dataSource.getRepository(AuditEvent).find()]);
     expect(rows).toContain("disk full");
     expect(rows).not.toContain(SECRET);
+  });
+
+  it("closes a run whose gaia run was killed as lost: an alert for a task with expect, silently for others", async () => {
+    const gone = new Set<number>();
+    const tasks = monitor(TASKS, 0, (launcher) => (gone.has(launcher.pid) ? "gone" : "running"));
+    await serve(tasks);
+    const launcher = (pid: number) => ({ pid, startTicks: 4242, bootId: "0b6f2a7e-1111-2222-3333-444455556666" });
+    expect((await post({ task: "backup", event: "start", runId: "run-backup-1", launcher: launcher(101) })).status).toBe(201);
+    expect((await post({ task: "heartbeat", event: "start", runId: "run-heart-1", launcher: launcher(102) })).status).toBe(201);
+    expect(await dataSource.getRepository(TaskRun).findOneBy({ id: "run-backup-1" })).toMatchObject({ launcherPid: 101, launcherStart: "4242 0b6f2a7e-1111-2222-3333-444455556666" });
+
+    clock += 3_000;
+    await tasks.check(); // both launchers still run
+    expect((await dataSource.getRepository(TaskRun).find()).map((r) => r.status)).toEqual(["running", "running"]);
+
+    gone.add(101).add(102); // kill -9 of both gaia run processes
+    clock += 2_000;
+    await tasks.check();
+    const rows = await dataSource.getRepository(TaskRun).find({ order: { id: "ASC" } });
+    expect(rows.map((r) => [r.id, r.status, r.endedAt?.getTime(), r.durationMs])).toEqual([
+      ["run-backup-1", "lost", T0 + 5_000, 5_000],
+      ["run-heart-1", "lost", T0 + 5_000, 5_000],
+    ]);
+    // Only the task with expect is alerted; the other's run is merely closed.
+    expect(await alerts()).toMatchObject([
+      { subject: "heartbeat", condition: "failed", change: "opened", details: ["lost after 5s: gaia run was killed (or the host went down) before it could report the end; the outcome is unknown"] },
+    ]);
+    // A late end report for a lost run changes nothing.
+    expect((await post({ task: "heartbeat", event: "end", runId: "run-heart-1", exitCode: 0 })).body).toEqual({ runId: "run-heart-1", status: "lost" });
   });
 
   it("reports a run stopped by its timeout as timed-out", async () => {
