@@ -97,3 +97,24 @@ export function parseApprovalButton(data: string): { decision: Decision; id: str
   if (!match || !APPROVAL_ID_PATTERN.test(match[2])) return undefined;
   return { decision: match[1] === "y" ? "approved" : "denied", id: match[2] };
 }
+
+// --- token rotation notices: Start rotation / Snooze 1 day, Resume / Roll back -------------------
+// These buttons ride on outbox messages (sent through bot.api, not from a handler), which a
+// @grammyjs/menu menu cannot be: so they are plain callback data, handled in bot/features/rotate.ts.
+
+export type RotationNoticeAction = "start" | "snooze" | "resume" | "rollback";
+
+/** Matches every rotation notice button, valid or not. */
+export const ROTATION_NOTICE_DATA = /^rot:/;
+
+/** `rot:start`, `rot:snooze`, `rot:resume:<rotation id>`, `rot:rollback:<rotation id>`. */
+export function rotationNoticeButton(action: RotationNoticeAction, rotationId?: number): string {
+  return rotationId === undefined ? `rot:${action}` : `rot:${action}:${rotationId}`;
+}
+
+/** The action (and rotation id) of a rotation notice button, or undefined for anything else. */
+export function parseRotationNoticeButton(data: string): { action: RotationNoticeAction; rotationId?: number } | undefined {
+  const match = /^rot:(?:(start|snooze)|(resume|rollback):(\d{1,9}))$/.exec(data);
+  if (!match) return undefined;
+  return match[1] ? { action: match[1] as RotationNoticeAction } : { action: match[2] as RotationNoticeAction, rotationId: Number(match[3]) };
+}

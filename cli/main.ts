@@ -96,8 +96,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     bot.api.config.use(telegramHealth.transformer());
     const core: CoreServices = { config, logger: log, dataSource, audit, state, storage, scheduler, api: bot.api, telegramHealth, metrics: new Registry(), redact, now };
     const features = wireFeatures(core);
-    const rotate = { githubConfigured: Boolean(config.settings.github) };
-    installFeatures(bot, chatFeatures(completeChatFeatureDeps([...features.map((f) => f.chat ?? {}), { rotate }])));
+    installFeatures(bot, chatFeatures(completeChatFeatureDeps(features.map((f) => f.chat ?? {}))));
     teardown.push(async () => {
       for (const feature of [...features].reverse()) await feature.stop?.();
     });

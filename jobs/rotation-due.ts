@@ -5,6 +5,8 @@ import type { Rotation } from "../entities/rotation.js";
 import type { RotationRunner } from "../rotation/rotation-runner.js";
 import { EXPIRY_WARNING_MS, type RotationSchedule } from "../rotation/rotation-schedule.js";
 
+/** A /rotate flow left without an answer this long is rolled back (the flow itself gives up after 15 minutes). */
+const ABANDONED_AFTER_MS = 30 * 60_000;
 /** How often the current token's expiry is read from GitHub (the job itself runs every minute). */
 const EXPIRY_CHECK_EVERY_MS = 6 * 3_600_000;
 
@@ -37,6 +39,7 @@ export function rotationDueJob(options: RotationDueOptions): () => Promise<void>
       expiryCheckedAt = now.getTime();
       await checkExpiry(options);
     }
+    for (const abandoned of await options.runner.rollBackAbandoned(ABANDONED_AFTER_MS)) await options.finished(abandoned);
     const { due, dueAt, announced } = await options.schedule.due();
     if (!due || (await options.runner.active())) return;
     if (options.automatic) {

@@ -400,6 +400,21 @@ export class RotationRunner {
     return results;
   }
 
+  /**
+   * Rolls back chat rotations left waiting (a /rotate flow nobody finished) for longer than
+   * `idleMs` before their approval; returns them.
+   */
+  async rollBackAbandoned(idleMs: number, actor = "system"): Promise<Rotation[]> {
+    const cutoff = this.options.now().getTime() - idleMs;
+    const waiting = await this.rows.find({ where: { outcome: "running", trigger: "chat" } });
+    const abandoned: Rotation[] = [];
+    for (const row of waiting) {
+      if (reached(row, "approved") || row.updatedAt.getTime() > cutoff) continue;
+      abandoned.push(await this.exclusive(() => this.rollBackUnlocked(row, "the /rotate flow was abandoned (no answer)", actor)));
+    }
+    return abandoned;
+  }
+
   /** Runs a rotation from its last step to the end without a human: mint (app), verify, approve, complete. */
   async runToEnd(id: number, actor: string, onStep?: StepListener): Promise<Rotation> {
     let row = await this.running(id);

@@ -13,6 +13,7 @@ import { RotationRunner, type Recovery } from "../../rotation/rotation-runner.js
 import { RotationSchedule } from "../../rotation/rotation-schedule.js";
 import type { SecretStore } from "../../rotation/secret-store.js";
 import { TokenStages } from "../../rotation/token-stages.js";
+import type { RotationChat } from "../../bot/features/rotate.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
 
 export const ROTATION_JOB = "rotation-due";
@@ -44,7 +45,7 @@ export function wireRotation(core: CoreServices, options: { outbox: Outbox }): R
   let nextDue: Date | undefined;
   let expiresAt: Date | undefined;
   const view: RotationView = { nextRotation: () => nextDue, tokenExpiresAt: () => expiresAt };
-  if (!github) return { view };
+  if (!github) return { view, chat: { rotate: { githubConfigured: false } } };
 
   const stores = buildStores(config);
   const identity = buildIdentity(config);
@@ -73,8 +74,26 @@ export function wireRotation(core: CoreServices, options: { outbox: Outbox }): R
     await notify(noticeOf(rotation, rotation.outcome === "done" ? "done" : "rolled-back"));
   };
 
+  const chat: RotationChat = {
+    runner,
+    schedule,
+    identity: identity.kind,
+    ...(github.repository ? { repository: github.repository } : {}),
+    stores: stores.map((s) => s.name),
+    tokenPageUrl: tokenPageUrl(config.env.githubApiUrl),
+    rotated: async () => {
+      nextDue = await schedule.rotated();
+      const last = await runner.lastDone();
+      expiresAt = last?.newExpiresAt && identity.kind === "pat" ? last.newExpiresAt : undefined;
+    },
+    api: core.api,
+    audit,
+    logger,
+  };
+
   return {
     view,
+    chat: { rotate: { githubConfigured: true, rotation: chat } },
     runner,
     dueSchedule: schedule,
     finished,
@@ -109,6 +128,13 @@ export function wireRotation(core: CoreServices, options: { outbox: Outbox }): R
       }
     },
   };
+}
+
+/** GitHub's "new fine-grained token" page: github.com, or the Enterprise Server of GITHUB_API_URL (`https://HOST/api/v3`). */
+function tokenPageUrl(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  const web = url.hostname === "api.github.com" ? "https://github.com" : `${url.protocol}//${url.host}`;
+  return `${web}/settings/personal-access-tokens/new`;
 }
 
 function noticeOf(rotation: Rotation, event: RotationNotice["event"]): RotationNotice {
