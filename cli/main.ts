@@ -18,6 +18,7 @@ import { AuditTrail } from "../entities/audit-trail.js";
 import { openDatabase } from "../entities/data-source.js";
 import { databaseTarget } from "../config/database-target.js";
 import { StorageHealth } from "../entities/storage-health.js";
+import { databaseTrouble } from "../entities/database-trouble.js";
 import { findDatabaseHolders } from "./database-holders.js";
 import { explainDatabaseError } from "./database-problem.js";
 import { StateStore } from "../entities/state-store.js";
@@ -191,8 +192,16 @@ async function openGaiaDatabase(config: Config, storage: StorageHealth, log: Log
   const target = databaseTarget(config.paths, config.env);
   const file = config.paths.database;
   try {
+    let lockReportedAt = 0;
     return await openDatabase(target, {
-      onOutcome: (error) => storage.observe(error),
+      onOutcome: (error) => {
+        storage.observe(error);
+        // A lock held past the wait: name who holds it, at most once a minute.
+        if (error !== undefined && databaseTrouble(error) === "locked" && Date.now() - lockReportedAt > 60_000) {
+          lockReportedAt = Date.now();
+          log.warn({ holders: findDatabaseHolders(file) }, "gaia.db is locked by another process: a write waited and gave up (tried again on the next run); close or stop the program holding it");
+        }
+      },
       startupLockWaitMs: STARTUP_LOCK_WAIT_MS,
       onLockedAtStart: () =>
         log.warn({ holders: findDatabaseHolders(file), waitMs: STARTUP_LOCK_WAIT_MS }, "gaia.db is locked by another process; waiting for it"),

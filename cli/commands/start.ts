@@ -6,6 +6,7 @@ import { writeLine, type CliIo } from "../io.js";
 import { startMonitor } from "../main.js";
 import { AlreadyRunning } from "../pidfile.js";
 import { DatabaseProblem } from "../database-problem.js";
+import { databaseTrouble } from "../../entities/database-trouble.js";
 import { withConfigErrors } from "../report-config-error.js";
 
 const STOP_DEADLINE_MS = 10_000;
@@ -40,6 +41,12 @@ export async function startCommand(io: CliIo): Promise<number> {
       }
       if (error instanceof DatabaseProblem) {
         for (const line of error.lines) writeLine(io.stderr, line);
+        return EXIT.failure;
+      }
+      if (databaseTrouble(error) === "full") {
+        // Not even the pidfile or the first rows fit: say so plainly (under systemd, Restart= tries again).
+        writeLine(io.stderr, `gaia cannot start: the disk of its home folder is full (${error instanceof Error ? error.message : String(error)}).`);
+        writeLine(io.stderr, `What to do: free some space on it (df -h ${config.paths.home} shows how much is left), then start gaia again.`);
         return EXIT.failure;
       }
       throw error;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeTelegram } from "../fakes/telegram.js";
-import { freePort, startGaia, type GaiaProcess } from "../helpers/gaia-process.js";
+import { freePort, runGaia, startGaia, type GaiaProcess } from "../helpers/gaia-process.js";
 import { eventually, NODE_NAME } from "./monitoring-harness.js";
 
 const TOKEN = "123456789:AAFakeFakeFakeFakeFakeFakeFakeFake123";
@@ -148,5 +148,18 @@ YML`,
 
     // And it still stops cleanly.
     expect(await gaia.stop()).toBe(0);
+  });
+
+  it("started on a disk that is already full, exits 1 saying so and what to do, without a stack trace", async () => {
+    const home = mountSmallDisk(20)!;
+    cleanups.push(() => unmount(home));
+    mkdirSync(join(home, ".private"), { mode: 0o700 });
+    execFileSync("sh", ["-c", `printf 'TELEGRAM_BOT_TOKEN=${TOKEN}\\nTELEGRAM_API_ROOT=http://127.0.0.1:9\\n' > .private/.env && chmod 600 .private/.env && printf 'telegram:\\n  admins: [${ADMIN}]\\n' > gaia.yml`], { cwd: home });
+    fillDisk(join(home, "filler.bin"));
+    const result = await runGaia(["start"], { home });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("gaia cannot start: the disk of its home folder is full");
+    expect(result.stderr).toContain(`df -h ${home}`);
+    expect(result.stderr).not.toContain("    at ");
   });
 });
