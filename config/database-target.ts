@@ -9,8 +9,8 @@ import type { GaiaEnvironment, GaiaPaths } from "./types.js";
 export type DatabaseTarget = { kind: "sqlite"; file: string } | { kind: "postgres"; url: Secret; host: string };
 
 /** The database of this home folder and environment. */
-export function databaseTarget(paths: GaiaPaths, env: Pick<GaiaEnvironment, "databaseUrl">): DatabaseTarget {
-  if (env.databaseUrl) return { kind: "postgres", url: env.databaseUrl, host: hostname() };
+export function databaseTarget(paths: GaiaPaths, env: Pick<GaiaEnvironment, "databaseUrl" | "host">): DatabaseTarget {
+  if (env.databaseUrl) return { kind: "postgres", url: env.databaseUrl, host: env.host ?? hostname().slice(0, 64) };
   return { kind: "sqlite", file: paths.database };
 }
 

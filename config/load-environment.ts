@@ -60,6 +60,10 @@ export function loadEnvironment(paths: GaiaPaths, processEnv: NodeJS.ProcessEnv)
     }
   }
 
+  const gaiaHost = get("GAIA_HOST");
+  if (gaiaHost !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(gaiaHost)) {
+    problem("GAIA_HOST", "must be 1-64 letters, digits, dots, dashes or underscores (this host's name in a shared database)");
+  }
   const databaseUrl = get("DATABASE_URL");
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(databaseUrl)) {
     problem("DATABASE_URL", "must be a PostgreSQL URL, postgres://user:password@host:5432/gaia; remove it to keep the audit trail in gaia.db");
@@ -75,6 +79,7 @@ export function loadEnvironment(paths: GaiaPaths, processEnv: NodeJS.ProcessEnv)
     githubApiUrl: githubApiUrl.replace(/\/+$/, ""),
     ...(apiToken ? { apiToken: new Secret(apiToken) } : {}),
     ...(databaseUrl ? { databaseUrl: new Secret(databaseUrl) } : {}),
+    ...(gaiaHost ? { host: gaiaHost } : {}),
     logLevel: logLevel as LogLevel,
     dotenv: Object.freeze(Object.fromEntries(Object.entries(dotenv).map(([name, value]) => [name, new Secret(value)]))),
   });

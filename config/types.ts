@@ -64,6 +64,8 @@ export interface GaiaEnvironment {
   githubApiUrl: string;
   apiToken?: Secret;
   databaseUrl?: Secret;
+  /** `GAIA_HOST`: this host's name in a shared database (default: the machine's host name). */
+  host?: string;
   logLevel: LogLevel;
   /**
    * Every variable read from .private/.env (for `gaia run` and log redaction). Each value is a

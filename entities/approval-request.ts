@@ -43,4 +43,8 @@ export class ApprovalRequest {
   /** Whether the Telegram message shows the outcome (buttons removed); until then a job retries the edit. */
   @Column({ type: "boolean", default: false })
   outcomeShown: boolean;
+
+  /** The host that wrote it, in a PostgreSQL database several hosts share (`DATABASE_URL`); empty in gaia.db. */
+  @Column({ type: "varchar", length: 64, default: "" })
+  host?: string;
 }

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { DataSource } from "typeorm";
 import type { DatabaseTarget } from "../config/database-target.js";
 import { ALL_MIGRATIONS } from "../migrations/index.js";
+import { scopeToHost } from "./host-scope.js";
 import { ALL_ENTITIES } from "./index.js";
 import { serializeWrites, type SerializeWritesOptions } from "./serialize-writes.js";
 import { waitForWriteLock } from "./sqlite-runner.js";
@@ -86,6 +87,8 @@ export async function openDatabase(target: string | DatabaseTarget, options: Ope
   const where: DatabaseTarget = typeof target === "string" ? { kind: "sqlite", file: target } : target;
   const { startupLockWaitMs, onLockedAtStart, ...writes } = options;
   const dataSource = where.kind === "sqlite" ? createDataSource(where.file, writes) : await createPostgresDataSource(where.url.reveal());
+  // gaia.db is one host's: its rows carry an empty host. A shared PostgreSQL keeps hosts apart.
+  scopeToHost(dataSource, where.kind === "postgres" ? where.host : "");
   await dataSource.initialize();
   try {
     if (where.kind === "sqlite" && startupLockWaitMs) await waitForWriteLock(dataSource, { timeoutMs: startupLockWaitMs, onWaiting: onLockedAtStart });

@@ -53,4 +53,8 @@ export class Incident {
 
   @Column({ type: "simple-json", nullable: true })
   figures: Record<string, unknown> | null;
+
+  /** The host that wrote it, in a PostgreSQL database several hosts share (`DATABASE_URL`); empty in gaia.db. */
+  @Column({ type: "varchar", length: 64, default: "" })
+  host?: string;
 }

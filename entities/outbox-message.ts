@@ -44,4 +44,8 @@ export class OutboxMessage {
 
   @Column({ type: "integer", nullable: true })
   telegramMessageId: number | null;
+
+  /** The host that wrote it, in a PostgreSQL database several hosts share (`DATABASE_URL`); empty in gaia.db. */
+  @Column({ type: "varchar", length: 64, default: "" })
+  host?: string;
 }

@@ -22,4 +22,8 @@ export class Sample {
 
   @Column({ type: "real", nullable: true })
   disk: number | null;
+
+  /** The host that wrote it, in a PostgreSQL database several hosts share (`DATABASE_URL`); empty in gaia.db. */
+  @Column({ type: "varchar", length: 64, default: "" })
+  host?: string;
 }

@@ -38,4 +38,8 @@ export class TaskRun {
   /** The launcher's start time and boot id, "TICKS BOOT_ID": with the pid, it identifies the process. */
   @Column({ type: "varchar", length: 80, nullable: true })
   launcherStart: string | null;
+
+  /** The host that wrote it, in a PostgreSQL database several hosts share (`DATABASE_URL`); empty in gaia.db. */
+  @Column({ type: "varchar", length: 64, default: "" })
+  host?: string;
 }

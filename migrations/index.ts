@@ -5,6 +5,7 @@ import { IncidentNoticeColumns1764090000000 } from "./1764090000000-incident-not
 import { TaskRunLauncher1764105000000 } from "./1764105000000-task-run-launcher.js";
 import { Rotations1764120000000 } from "./1764120000000-rotations.js";
 import { ChatIdsBigint1764130000000 } from "./1764130000000-chat-ids-bigint.js";
+import { HostColumn1764131000000 } from "./1764131000000-host-column.js";
 
 /** Every migration, oldest first. Hand-reviewed SQL; `synchronize` is never used. */
 export const ALL_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const ALL_MIGRATIONS = [
   TaskRunLauncher1764105000000,
   Rotations1764120000000,
   ChatIdsBigint1764130000000,
+  HostColumn1764131000000,
 ];

@@ -94,7 +94,7 @@ describe("the monitor's side of scheduled jobs", () => {
     const end = await post({ task: "backup", event: "end", runId: start.body.runId, exitCode: 0, durationMs: 1500, outputTail: "ok" });
     expect(end).toEqual({ status: 200, body: { runId: start.body.runId, status: "succeeded" } });
     expect(await dataSource.getRepository(TaskRun).find()).toEqual([
-      { id: start.body.runId, task: "backup", startedAt: new Date(T0), endedAt: new Date(T0 + 1500), status: "succeeded", exitCode: 0, durationMs: 1500, outputTail: "ok", launcherPid: null, launcherStart: null },
+      { id: start.body.runId, task: "backup", startedAt: new Date(T0), endedAt: new Date(T0 + 1500), status: "succeeded", exitCode: 0, durationMs: 1500, outputTail: "ok", launcherPid: null, launcherStart: null, host: "" },
     ]);
     expect(await alerts()).toEqual([]);
   });
