@@ -64,4 +64,8 @@ export class Rotation {
   /** Warnings and the stores written, as data. */
   @Column({ type: "simple-json", nullable: true })
   details: Record<string, unknown> | null;
+
+  /** The host that wrote it, in a PostgreSQL database several hosts share (`DATABASE_URL`); empty in gaia.db. */
+  @Column({ type: "varchar", length: 64, default: "" })
+  host?: string;
 }

@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
 import { isPostgres } from "./dialect.js";
 
 /** Tables whose rows gain the host that wrote them. */
-const TABLES = ["events", "incidents", "outbox", "approvals", "task_runs", "samples"] as const;
+const TABLES = ["events", "incidents", "outbox", "approvals", "task_runs", "samples", "rotations"] as const;
 /** Tables keyed by a name that every host uses (`heartbeat.last`, a muted `agent`): the host joins the key. */
 const KEYED = [
   ["state", "key"],
