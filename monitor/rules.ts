@@ -426,7 +426,10 @@ function emitReminders(run: Evaluation): void {
   for (const [key, condition] of Object.entries(run.next)) {
     if (condition.status !== "open" || condition.acknowledged) continue;
     if (!condition.lastNotifiedAt || !condition.openedAt) continue;
-    if (run.nowMs - Date.parse(condition.lastNotifiedAt) < remindMs) continue;
+    // A last notice dated in the future means the clock went back: remind once now (which
+    // restarts the reminder clock) rather than stay silent until the clock catches up.
+    const sinceNotice = run.nowMs - Date.parse(condition.lastNotifiedAt);
+    if (sinceNotice >= 0 && sinceNotice < remindMs) continue;
     run.next[key] = { ...condition, lastNotifiedAt: run.nowIso };
     const { subject, name } = describe(key);
     if (isMuted(run, subject) || run.suppressedKeys.has(key)) continue;

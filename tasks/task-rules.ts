@@ -245,7 +245,10 @@ function decideMissed(facts: TaskFacts, muted: boolean, now: Date, decisions: Ta
  */
 function remind(facts: TaskFacts, open: OpenTaskIncident, settings: TaskRuleSettings, muted: boolean, now: Date): TaskDecision | undefined {
   if (!(settings.remindMs > 0) || open.acknowledged) return undefined;
-  if (now.getTime() - open.lastNotifiedAt.getTime() < settings.remindMs) return undefined;
+  // A last notice dated in the future means the clock went back: remind once now (restarting the
+  // reminder clock) rather than stay silent until the clock catches up.
+  const sinceNotice = now.getTime() - open.lastNotifiedAt.getTime();
+  if (sinceNotice >= 0 && sinceNotice < settings.remindMs) return undefined;
   const lasting = Math.max(0, now.getTime() - open.openedAt.getTime());
   const details: string[] = [];
   let tail: { pre?: string } = {};

@@ -1,5 +1,5 @@
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Scheduler } from "../../jobs/scheduler.js";
 
 const HOUR_MS = 3_600_000;
@@ -56,5 +56,62 @@ describe("the scheduler of the features' jobs", () => {
     await scheduler.start([{ name: "rotation.due", every: "0 9 1 * *", run }]);
     expect(scheduler.stats()["rotation.due"].runs).toBe(0);
     expect(() => scheduler!.runSoon("nope")).toThrow(/no job named nope/);
+  });
+
+  describe("across a clock jump (a faked one: the wall clock moves, the monotonic clock does not)", () => {
+    afterEach(() => vi.useRealTimers());
+
+    /** A logger that keeps the warnings it gets; node-cron's own lines would land here too. */
+    function recordingLogger() {
+      const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+      const logger = pino({ level: "silent" });
+      logger.warn = ((fields: Record<string, unknown> | string, message?: string) => {
+        warnings.push(typeof fields === "string" ? { fields: {}, message: fields } : { fields, message: message ?? "" });
+      }) as typeof logger.warn;
+      return { logger, warnings };
+    }
+
+    it("logs the cron slots a jump skipped once, through the logger, and runs periodic jobs at their pace, not in a burst", async () => {
+      vi.useFakeTimers({ now: new Date("2026-06-01T12:00:00.000Z"), toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date", "performance"] });
+      const { logger, warnings } = recordingLogger();
+      const stderr = vi.spyOn(console, "warn");
+      scheduler = new Scheduler(logger);
+      let ticks = 0;
+      let probes = 0;
+      await scheduler.start([
+        { name: "every-second", every: "* * * * * *", run: async () => void ticks++ },
+        { name: "probe", every: 15_000, run: async () => void probes++ },
+      ]);
+      await vi.advanceTimersByTimeAsync(3_000);
+      const [ticksBefore, probesBefore] = [ticks, probes];
+
+      // The host is suspended for an hour: the wall clock moves on, timers do not.
+      vi.setSystemTime(new Date(Date.now() + HOUR_MS));
+      await vi.advanceTimersByTimeAsync(20_000);
+
+      const skipped = warnings.filter((w) => w.fields.job === "every-second");
+      expect(skipped).toHaveLength(1);
+      expect(skipped[0].fields.missedRuns).toBeGreaterThanOrEqual(3_590);
+      expect(skipped[0].message).toMatch(/^job every-second skipped \d+ scheduled runs \(the clock jumped or the host was suspended\)/);
+      expect(stderr).not.toHaveBeenCalled(); // node-cron's "missed execution" line, once per slot
+      expect(ticks - ticksBefore).toBeLessThan(30); // it goes on from the next slot
+      expect(probes - probesBefore).toBe(1); // 20 s at 15 s: one probe, not a catch-up burst
+
+      const jump = warnings.find((w) => "clockJumpMs" in w.fields);
+      expect(jump?.message).toBe("the wall clock jumped forward by 1h (a suspend or an NTP step); periodic jobs go on at their pace, cron jobs from their next slot");
+      stderr.mockRestore();
+    });
+
+    it("keeps periodic jobs running when the clock is set back an hour", async () => {
+      vi.useFakeTimers({ now: new Date("2026-06-01T12:00:00.000Z"), toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date", "performance"] });
+      const { logger, warnings } = recordingLogger();
+      scheduler = new Scheduler(logger);
+      let probes = 0;
+      await scheduler.start([{ name: "probe", every: 15_000, run: async () => void probes++ }]);
+      vi.setSystemTime(new Date(Date.now() - HOUR_MS));
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(probes).toBe(4);
+      expect(warnings.map((w) => w.message)).toContain("the wall clock jumped back by 1h (a suspend or an NTP step); periodic jobs go on at their pace, cron jobs from their next slot");
+    });
   });
 });

@@ -245,6 +245,8 @@ describe("reminders of an ongoing task incident", () => {
     { name: "once remind has passed", facts: failing(incident(7, "failed", 60)), now: 60 + HOUR, expected: ["remind #7"] },
     { name: "counted from the last reminder", facts: failing(incident(7, "failed", 60, { lastNotifiedAt: at(60 + HOUR) })), now: 60 + 2 * HOUR - 1, expected: [] },
     { name: "never once acknowledged", facts: failing(incident(7, "failed", 60, { acknowledged: true })), now: 60 + 5 * HOUR, expected: [] },
+    { name: "once at once when the clock went back (the last notice is dated in the future)", facts: failing(incident(7, "failed", 60, { lastNotifiedAt: at(60 + 5 * HOUR) })), now: 60 + HOUR, expected: ["remind #7"] },
+    { name: "after a forward jump, once (not once per period passed over)", facts: failing(incident(7, "failed", 60)), now: 60 + 50 * HOUR, expected: ["remind #7"] },
     { name: "never with remind 0", facts: failing(incident(7, "failed", 60)), settings: { remindMs: 0, mutes: [] }, now: 60 + 5 * HOUR, expected: [] },
     {
       name: "silently while muted (the clock moves on)",
