@@ -7,11 +7,14 @@ import type { Config } from "../../config/types.js";
 import { openDatabase } from "../../entities/data-source.js";
 import { databaseTarget, describeDatabase } from "../../config/database-target.js";
 import { createProbe } from "../../monitor/probe.js";
+import { AppIdentity, appPermissions, PatIdentity } from "../../rotation/github-identity.js";
+import { RotationFailed } from "../../rotation/rotation-errors.js";
+import { leastPrivilegeWarnings } from "../../rotation/token-facts.js";
 import { EXIT } from "../exit-codes.js";
 import { writeLine, type CliIo } from "../io.js";
 import { withConfigErrors } from "../report-config-error.js";
 
-type CheckLine = { ok: boolean | "skip"; text: string };
+type CheckLine = { ok: boolean | "skip" | "warn"; text: string };
 
 /**
  * `gaia check [--offline]`: validates the environment and gaia.yml (exit 2 when invalid), opens
@@ -30,9 +33,9 @@ export async function checkCommand(io: CliIo): Promise<number> {
       if (config.settings.github) lines.push({ ok: "skip", text: "github: skipped (--offline)" });
     } else {
       lines.push(await checkTelegram(config));
-      if (config.settings.github) lines.push(await checkGithub(config));
+      if (config.settings.github) lines.push(...(await checkGithub(config)));
     }
-    for (const line of lines) writeLine(io.stdout, `${line.ok === "skip" ? "-" : line.ok ? "✓" : "✗"} ${line.text}`);
+    for (const line of lines) writeLine(io.stdout, `${line.ok === "skip" ? "-" : line.ok === "warn" ? "⚠" : line.ok ? "✓" : "✗"} ${line.text}`);
     const failed = lines.filter((l) => l.ok === false).length;
     writeLine(io.stdout, failed ? `\n${failed} check(s) failed.` : "\nAll checks passed.");
     return failed ? EXIT.failure : EXIT.ok;
@@ -94,31 +97,43 @@ async function checkTelegram(config: Config): Promise<CheckLine> {
   }
 }
 
-async function checkGithub(config: Config): Promise<CheckLine> {
-  const identity = config.settings.github!.identity;
-  if (identity === "app") {
-    return config.env.githubApp
-      ? { ok: "skip", text: "github: identity app configured (verified during rotation)" }
-      : { ok: false, text: "github: identity app needs GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY_FILE in .private/.env" };
+/**
+ * Who the GitHub identity is, what its token may do and when it expires, with the
+ * least-privilege warnings rotation would show (a warning does not fail the check).
+ */
+async function checkGithub(config: Config): Promise<CheckLine[]> {
+  const github = config.settings.github!;
+  const writesActionsSecret = config.settings.rotation.stores.some((s) => s.type === "github-actions");
+  const needs = { ...(github.repository ? { repository: github.repository } : {}), writesActionsSecret };
+  if (github.identity === "app") {
+    if (!config.env.githubApp) {
+      return [{ ok: false, text: "github: identity app needs GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY_FILE in .private/.env" }];
+    }
+    const permissions = appPermissions({ writesActionsSecret });
+    const app = new AppIdentity(config.env.githubApiUrl, config.env.githubApp, github.repository, permissions);
+    try {
+      const login = await app.expectedLogin();
+      const scope = Object.entries(permissions).map(([name, level]) => `${name}: ${level}`).join(", ");
+      return [{ ok: true, text: `github: App ${login} (installation ${config.env.githubApp.installationId}) accepts gaia's key; its tokens get ${scope} on ${github.repository ?? "the installation's repositories"}` }];
+    } catch (error) {
+      return [{ ok: false, text: `github: ${(error as Error).message}` }];
+    }
   }
   const token = config.env.githubToken;
-  if (!token) return { ok: false, text: "github: identity pat needs GITHUB_TOKEN in .private/.env" };
+  if (!token) return [{ ok: false, text: "github: identity pat needs GITHUB_TOKEN in .private/.env" }];
   try {
-    const { Octokit } = await import("@octokit/rest");
-    const octokit = new Octokit({
-      auth: token.reveal(),
-      baseUrl: config.env.githubApiUrl,
-      request: { signal: AbortSignal.timeout(10_000) },
-      // The report below says what failed; Octokit's own request log would repeat it on stderr.
-      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-    });
-    const { data } = await octokit.rest.users.getAuthenticated();
-    return { ok: true, text: `github: GITHUB_TOKEN (${token.fingerprint}) belongs to ${data.login}` };
+    const facts = await new PatIdentity(config.env.githubApiUrl).readFacts(token);
+    const kind = facts.kind === "classic" ? `classic token, scopes ${facts.scopes?.join(", ") || "none"}` : facts.kind === "fine-grained" ? "fine-grained token" : "token";
+    const expiry = facts.expiresAt ? `expires ${facts.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "never expires";
+    const warnings = leastPrivilegeWarnings(facts, needs, new Date());
+    return [
+      { ok: true, text: `github: GITHUB_TOKEN (${token.fingerprint}) belongs to ${facts.login}: ${kind}, ${expiry}` },
+      ...warnings.map((warning): CheckLine => ({ ok: "warn", text: `github: ${warning}` })),
+    ];
   } catch (error) {
-    const status = (error as { status?: number }).status;
-    return status === 401
-      ? { ok: false, text: `github: GITHUB_TOKEN (${token.fingerprint}) was refused (401); it may be expired or revoked` }
-      : { ok: false, text: `github: cannot reach ${config.env.githubApiUrl}: ${(error as Error).message}` };
+    return error instanceof RotationFailed && error.code === "invalid-token"
+      ? [{ ok: false, text: `github: GITHUB_TOKEN (${token.fingerprint}) was refused (401); it may be expired or revoked` }]
+      : [{ ok: false, text: `github: ${(error as Error).message}` }];
   }
 }
 

@@ -64,6 +64,24 @@ describe("app identity: scheduled rotation", () => {
     expect(row.step).toBe("done");
   });
 
+  it("writes the new token to a repository Actions secret as a sealed box GitHub can open, with secrets: write asked for", async () => {
+    const old = fakeToken("ghs_");
+    const home = await rotationHome({
+      identity: "app",
+      oldToken: old,
+      oldTokenInfo: { login: "gaia-bot[bot]", kind: "installation" },
+      due: true,
+      stores: ["    - type: env-file", "    - type: github-actions", `      repository: ${REPOSITORY}`, "      secret: GAIA_GITHUB_TOKEN"],
+    });
+    defer(() => home.cleanup());
+    await home.start();
+    await home.waitForRotation("done");
+    const minted = home.github.minted.at(-1)!;
+    expect(minted.permissions).toEqual({ metadata: "read", contents: "read", secrets: "write" });
+    expect(home.github.actionsSecrets.get(`${REPOSITORY} GAIA_GITHUB_TOKEN`)).toBe(minted.token);
+    expectFinished(home, old);
+  });
+
   // Each hold stops the process inside one step (the request is held, then SIGKILL).
   const crashPoints: { after: string; hold: (home: RotationHome, old: string) => ReturnType<RotationHome["github"]["hold"]> }[] = [
     { after: "requested", hold: (h) => h.github.hold((r) => r.method === "POST" && r.path.endsWith("/access_tokens")) },

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { once } from "node:events";
 import { createPublicKey, createVerify, randomBytes, type KeyObject } from "node:crypto";
+import nacl from "tweetnacl";
+import { openSealedBox } from "../../rotation/sealed-box.js";
 
 /** What the fake knows about one token. */
 export interface FakeTokenInfo {
@@ -60,6 +62,9 @@ const REVOKE_LIMIT_PER_HOUR = 60;
  *   an App JWT (RS256, `iss` = App id, `iat`/`exp` at most 10 minutes apart), verified against the
  *   App's public key; minted tokens are long (`ghs_<app id>_<JWT-like>`, ~520 characters) like
  *   GitHub's new format, limited to the requested repositories and permissions.
+ * - `GET /repos/{owner}/{repo}/actions/secrets/public-key` and `PUT .../actions/secrets/{name}`:
+ *   the sealed box is really opened with the repository's key (422 when it does not open);
+ *   installation tokens need `secrets: write`.
  * Unknown routes are 404 "Not Found"; every answer is JSON with GitHub's media type.
  */
 export class FakeGitHub {
@@ -74,6 +79,11 @@ export class FakeGitHub {
   private readonly apps: { app: FakeApp; key: KeyObject }[] = [];
   private readonly holds: Hold[] = [];
   private revokeCalls: number[] = [];
+  /** The repositories' Actions secret key pair: sealed boxes are really opened with it. */
+  private readonly actionsKey = nacl.box.keyPair();
+  private readonly actionsKeyId = "5678" + randomBytes(6).toString("hex");
+  /** Actions secrets as GitHub stored them, opened: `owner/name SECRET` → value. */
+  readonly actionsSecrets = new Map<string, string>();
 
   private constructor(private readonly server: Server, readonly apiUrl: string) {}
 
@@ -203,6 +213,26 @@ export class FakeGitHub {
       const visible = this.repositories.has(fullName) && (!info.repositories || info.repositories.map((r) => r.toLowerCase()).includes(fullName));
       if (!visible) return error(404, "Not Found");
       return send(200, { full_name: `${repo[1]}/${repo[2]}`, private: true }, tokenHeaders);
+    }
+    const secrets = /^\/repos\/([\w.-]+)\/([\w.-]+)\/actions\/secrets\/(public-key|[A-Za-z_][A-Za-z0-9_]*)$/.exec(path);
+    if (secrets) {
+      const fullName = `${secrets[1]}/${secrets[2]}`.toLowerCase();
+      if (!this.repositories.has(fullName)) return error(404, "Not Found");
+      const granted = this.minted.find((m) => m.token === token)?.permissions.secrets === "write" || info.kind === "fine-grained" || (info.scopes ?? []).includes("repo");
+      if (!granted) return error(403, "Resource not accessible by integration");
+      if (method === "GET" && secrets[3] === "public-key") return send(200, { key_id: this.actionsKeyId, key: Buffer.from(this.actionsKey.publicKey).toString("base64") });
+      if (method === "PUT" && secrets[3] !== "public-key") {
+        const { encrypted_value, key_id } = body() as { encrypted_value?: string; key_id?: string };
+        if (key_id !== this.actionsKeyId || typeof encrypted_value !== "string") return error(422, "Validation Failed");
+        const opened = openSealedBox(Buffer.from(encrypted_value, "base64"), this.actionsKey.publicKey, this.actionsKey.secretKey);
+        if (!opened) return error(422, "Bad encrypted value");
+        const key = `${fullName} ${secrets[3]}`;
+        const existed = this.actionsSecrets.has(key);
+        this.actionsSecrets.set(key, Buffer.from(opened).toString());
+        response.writeHead(existed ? 204 : 201, { "content-type": "application/json; charset=utf-8" });
+        return void response.end(existed ? "" : "{}");
+      }
+      return error(404, "Not Found");
     }
     if (method === "DELETE" && path === "/installation/token") {
       if (info.kind !== "installation") return error(403, "Resource not accessible by personal access token");
