@@ -1,9 +1,12 @@
 import { Bot, Composer, GrammyError, type BotConfig } from "grammy";
 import type { BotCommandScope } from "grammy/types";
 import { autoRetry } from "@grammyjs/auto-retry";
+import { sequentialize } from "@grammyjs/runner";
 import type { Logger } from "pino";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import { adminsOnly } from "./auth.js";
+import { CLIENT_TIMEOUT_SECONDS, type TelegramDeadlines } from "./telegram-deadlines.js";
+import { retryTransientErrors } from "./telegram-retry.js";
 import { COMMANDS } from "./command-list.js";
 import type { GaiaContext } from "./context.js";
 import { htmlParseMode } from "./html-parse-mode.js";
@@ -17,28 +20,36 @@ export interface BotOptions {
   alertChat?: number;
   audit: AuditTrail;
   logger: Logger;
+  /** The deadline of every Bot API call (bot/telegram-deadlines.ts); `abortAll()` on stop. */
+  deadlines: TelegramDeadlines;
   /** Known bot identity (console mode), which skips getMe. */
   botInfo?: BotConfig<GaiaContext>["botInfo"];
 }
 
 /**
- * Builds gaia's grammY bot: every text sent as Telegram HTML (bot/html-parse-mode.ts), retries of
- * 429s with Telegram's retry_after, admins-only access and a `bot.catch` so that no handler error
- * stops the bot. Its handlers come with `installFeatures`,
- * once the features (which need `bot.api` to send) are built.
+ * Builds gaia's grammY bot: a deadline on every call, every text sent as Telegram HTML
+ * (bot/html-parse-mode.ts), retries of 429s with Telegram's retry_after and bounded retries of
+ * transient failures, admins-only access and a `bot.catch` so that no handler error stops the
+ * bot. Its handlers come with `installFeatures`, once the features (which need `bot.api` to
+ * send) are built.
  */
 export function createBot(options: BotOptions): Bot<GaiaContext> {
   const bot = new Bot<GaiaContext>(options.token, {
-    client: { apiRoot: options.apiRoot },
+    client: { apiRoot: options.apiRoot, timeoutSeconds: CLIENT_TIMEOUT_SECONDS },
     ...(options.botInfo ? { botInfo: options.botInfo } : {}),
   });
-  // Only rate limits are retried here. Network errors and 5xx are thrown at once: long polling
-  // retries them after 3 s by itself, and the outbox retries deliveries with its own backoff and
-  // deadline, so that nothing hangs in a doubling delay while Telegram is away.
+  // The first transformer installed is the innermost: the deadline times each single attempt.
+  bot.api.config.use(options.deadlines.transformer());
+  // Rate limits: wait retry_after (up to 60 s). Network errors and 5xx are not this plugin's (it
+  // would retry them without bound, in a doubling delay): see the next transformer.
   bot.api.config.use(
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
   );
   bot.api.config.use(htmlParseMode());
+  // Replies, button answers and edits survive a blip; polling and the outbox retry by themselves.
+  bot.api.config.use(retryTransientErrors({ closing: options.deadlines.closingSignal }));
+  // Updates are handled concurrently (bot/polling.ts), but those of one chat in order.
+  bot.use(sequentialize((ctx: GaiaContext) => ctx.chat?.id.toString()));
   bot.use(adminsOnly({ admins: options.admins, audit: options.audit, alertChat: options.alertChat }));
   bot.catch(async (error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "a chat handler failed");

@@ -3,6 +3,7 @@
  * messages, so that the same answer from Telegram means the same thing everywhere.
  */
 import { GrammyError, HttpError } from "grammy";
+import { TelegramClosed } from "./telegram-deadlines.js";
 
 /** What a failed Bot API call means for the caller. */
 export type TelegramFailure =
@@ -17,7 +18,7 @@ export type TelegramFailure =
 
 /** Classifies an error thrown by a Bot API call; undefined when it did not come from Telegram or the network (a bug: rethrow it). */
 export function classifyTelegramError(error: unknown): TelegramFailure | undefined {
-  if (error instanceof HttpError) return { kind: "transient" };
+  if (error instanceof HttpError || error instanceof TelegramClosed) return { kind: "transient" };
   if (!(error instanceof GrammyError)) return undefined;
   if (error.error_code === 401) return { kind: "unauthorized", description: error.description };
   if (error.error_code === 429) return { kind: "rate-limited", retryAfterMs: Math.max(1, error.parameters?.retry_after ?? 5) * 1000, description: error.description };

@@ -5,11 +5,12 @@ import { ensureApiToken } from "../api/api-token.js";
 import { checkHealth, healthRoutes } from "../api/health-routes.js";
 import { startApiServer, type ApiRoutes } from "../api/server.js";
 import { createBot, installFeatures, registerCommands } from "../bot/bot.js";
-import { isTransient, isUnauthorized } from "../bot/telegram-errors.js";
 import { chatFeatures, completeChatFeatureDeps } from "../bot/features/index.js";
+import { TelegramPolling } from "../bot/polling.js";
+import { TelegramDeadlines } from "../bot/telegram-deadlines.js";
+import { isUnauthorized } from "../bot/telegram-errors.js";
 import type { GaiaContext } from "../bot/context.js";
 import { TelegramHealth } from "../bot/telegram-health.js";
-import { ConfigError } from "../config/config-error.js";
 import { tightenHomeModes } from "../config/home-modes.js";
 import { isLoopbackHost } from "../config/loopback.js";
 import { createRedactor, secretValuesOf } from "../config/redact.js";
@@ -38,10 +39,17 @@ import { LatestSnapshot } from "../monitor/latest-snapshot.js";
 /** How the monitor talks to people: Telegram, or the terminal in console mode. */
 export type ChatMode = { kind: "telegram" } | { kind: "console"; io: CliIo };
 
+/** Why the monitor stopped by itself; `message` is for the terminal (stderr). */
+export interface StopOutcome {
+  reason: string;
+  exitCode: number;
+  message?: string;
+}
+
 /** A running monitor; `stopped` settles when it has stopped by itself (bot failure, console closed). */
 export interface RunningMonitor {
   stop(): Promise<void>;
-  stopped: Promise<{ reason: string; exitCode: number }>;
+  stopped: Promise<StopOutcome>;
 }
 
 /**
@@ -81,9 +89,10 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     teardown.push(() => scheduler.stop());
 
     // Chat
-    let stopSignal: (outcome: { reason: string; exitCode: number }) => void = () => undefined;
-    const stopped = new Promise<{ reason: string; exitCode: number }>((resolve) => (stopSignal = resolve));
+    let stopSignal: (outcome: StopOutcome) => void = () => undefined;
+    const stopped = new Promise<StopOutcome>((resolve) => (stopSignal = resolve));
     const telegramHealth = new TelegramHealth(mode.kind === "telegram");
+    const deadlines = new TelegramDeadlines();
     // The bot's Api exists before its handlers: features need it to send, the bot needs their handlers.
     const bot = createBot({
       token: mode.kind === "telegram" ? config.env.telegramBotToken!.reveal() : "0:console",
@@ -92,6 +101,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
       alertChat: config.settings.telegram.chat,
       audit,
       logger: log,
+      deadlines,
       ...(mode.kind === "console" ? { botInfo: CONSOLE_BOT_INFO } : {}),
     });
     bot.api.config.use(telegramHealth.transformer());
@@ -103,24 +113,27 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     });
     const consoleChat = mode.kind === "console" ? startConsole(bot, mode.io, config, () => stopSignal({ reason: "console closed", exitCode: 0 })) : undefined;
     if (consoleChat) teardown.push(() => consoleChat.close());
+    // Every Telegram call still in flight ends when stopping (each has a deadline anyway), so
+    // that a hanging Telegram cannot hold up the jobs, the features or the exit.
+    teardown.push(() => deadlines.abortAll());
     if (mode.kind === "telegram") {
-      const connected = await connectTelegram(bot, config, log);
-      teardown.push(() => bot.stop());
-      void bot
-        .start({
-          allowed_updates: ["message", "callback_query"],
-          onStart: async (me) => {
-            log.info({ bot: me.username }, "long polling Telegram");
-            if (!connected) {
-              const { admins, chat } = config.settings.telegram;
-              await registerCommands(bot, admins, chat).catch((error: unknown) => log.warn({ err: error }, "could not register the command menu"));
-            }
-          },
-        })
-        .catch((error) => {
+      // In the background: the API, the jobs and the probe start while Telegram is out of reach.
+      const polling = new TelegramPolling({
+        bot,
+        logger: log,
+        allowedUpdates: ["message", "callback_query"],
+        onConnected: () => registerCommands(bot, config.settings.telegram.admins, config.settings.telegram.chat),
+        onFatal: (error) => {
           log.error({ err: error }, "Telegram polling stopped");
-          stopSignal({ reason: "Telegram polling stopped", exitCode: isUnauthorized(error) ? 2 : 1 });
-        });
+          stopSignal(
+            isUnauthorized(error)
+              ? { reason: "Telegram refused the token", exitCode: 2, message: TOKEN_REFUSED }
+              : { reason: "Telegram polling stopped", exitCode: 1 },
+          );
+        },
+      });
+      polling.start();
+      teardown.push(() => polling.stop());
     }
 
     // Local API
@@ -212,29 +225,9 @@ async function openGaiaDatabase(config: Config, storage: StorageHealth, log: Log
   }
 }
 
-/**
- * Asks Telegram who the bot is, once: a refused token stops the start (exit 2). Telegram out of
- * reach (a home server booting before its internet is up) must not keep the watchdog from
- * starting, as `bot.init()` would, retrying in silence: gaia starts without it, and polling
- * keeps trying and registers the command menu when it gets through. Returns whether it is connected.
- */
-async function connectTelegram(bot: Bot<GaiaContext>, config: Config, log: Logger): Promise<boolean> {
-  try {
-    bot.botInfo = await bot.api.getMe();
-  } catch (error) {
-    if (isUnauthorized(error)) {
-      throw new ConfigError([
-        ".private/.env TELEGRAM_BOT_TOKEN: Telegram refused this token (401 Unauthorized); copy it again from @BotFather (/mybots → API Token)",
-      ]);
-    }
-    if (!isTransient(error)) throw error;
-    log.warn({ err: error, apiRoot: config.env.telegramApiRoot }, "cannot reach Telegram; starting without it and retrying in the background");
-    return false;
-  }
-  const { admins, chat } = config.settings.telegram;
-  await registerCommands(bot, admins, chat);
-  return true;
-}
+/** What `gaia start` prints when Telegram refuses the token (exit 2). */
+const TOKEN_REFUSED =
+  ".private/.env TELEGRAM_BOT_TOKEN: Telegram refused this token (401 Unauthorized); copy it again from @BotFather (/mybots → API Token)";
 
 function startConsole(bot: Bot<GaiaContext>, io: CliIo, config: Config, onClose: () => void): ConsoleChat {
   const chat = new ConsoleChat({

@@ -3,7 +3,7 @@ import { ConfigError } from "../../config/config-error.js";
 import { loadConfig } from "../../config/load-config.js";
 import { EXIT } from "../exit-codes.js";
 import { writeLine, type CliIo } from "../io.js";
-import { startMonitor } from "../main.js";
+import { startMonitor, type StopOutcome } from "../main.js";
 import { AlreadyRunning } from "../pidfile.js";
 import { DatabaseProblem } from "../database-problem.js";
 import { databaseTrouble } from "../../entities/database-trouble.js";
@@ -51,7 +51,7 @@ export async function startCommand(io: CliIo): Promise<number> {
       }
       throw error;
     }
-    const signalled = new Promise<{ reason: string; exitCode: number }>((resolve) => {
+    const signalled = new Promise<StopOutcome>((resolve) => {
       for (const signal of ["SIGTERM", "SIGINT"] as const) {
         process.once(signal, () => resolve({ reason: signal, exitCode: EXIT.ok }));
       }
@@ -64,6 +64,7 @@ export async function startCommand(io: CliIo): Promise<number> {
     deadline.unref();
     await monitor.stop();
     clearTimeout(deadline);
+    if (outcome.message) writeLine(io.stderr, outcome.message);
     return outcome.exitCode;
   });
 }

@@ -3,6 +3,7 @@ import { DeliveryRateLimited, DeliveryRefused } from "../../alerts/deliver-outbo
 import type { DeliveryMessage } from "../../alerts/delivery-plan.js";
 import { createAlertSender } from "../../bot/alert-sender.js";
 import { createBot } from "../../bot/bot.js";
+import { TelegramDeadlines } from "../../bot/telegram-deadlines.js";
 import { CONSOLE_BOT_INFO } from "../../cli/console-chat.js";
 import { silentLogger } from "../../cli/logger.js";
 import type { AuditTrail } from "../../entities/audit-trail.js";
@@ -25,7 +26,7 @@ describe("the outbox's sender, through the bot's own Bot API client", () => {
   beforeEach(async () => {
     tg = await FakeTelegram.start({ token: TOKEN });
     // The same client as the running monitor: auto-retry for 429s included.
-    const bot = createBot({ token: TOKEN, apiRoot: tg.apiRoot, admins: [1], audit: {} as AuditTrail, logger: silentLogger(), botInfo: CONSOLE_BOT_INFO });
+    const bot = createBot({ token: TOKEN, apiRoot: tg.apiRoot, admins: [1], audit: {} as AuditTrail, logger: silentLogger(), deadlines: new TelegramDeadlines(), botInfo: CONSOLE_BOT_INFO });
     send = createAlertSender(bot.api);
   });
   afterEach(() => tg.stop());

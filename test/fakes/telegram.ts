@@ -134,6 +134,8 @@ interface Injection {
   retryAfter?: number;
   html?: boolean;
   destroySocket?: boolean;
+  /** Accept the request and never answer it (a connection lost on the way). */
+  hang?: boolean;
 }
 
 /** A failure the test asked for: answered as it says, and not counted among the rejections. */
@@ -198,6 +200,10 @@ export class FakeTelegram {
   private allowedUpdates: string[] = [];
   private poll?: PendingPoll;
   private outage?: { destroySocket: boolean };
+  /** While set (epoch ms), requests are accepted and never answered (see {@link hang}). */
+  private hangUntil = 0;
+  /** Requests swallowed by a hang: held open, never answered, closed by {@link stop}. */
+  private readonly swallowed = new Set<http.ServerResponse>();
 
   private constructor(options: FakeTelegramOptions) {
     const match = /^(\d+):\S+$/.exec(options.token);
@@ -248,6 +254,8 @@ export class FakeTelegram {
   async stop(): Promise<void> {
     if (this.poll) clearTimeout(this.poll.timer);
     this.poll = undefined;
+    for (const res of this.swallowed) res.destroy();
+    this.swallowed.clear();
     const server = this.server;
     this.server = undefined;
     if (!server) return;
@@ -423,12 +431,13 @@ export class FakeTelegram {
 
   /**
    * The next `n` calls of `method` ("*" for any) fail with `status` (default 502) and a JSON
-   * error, or an nginx HTML page with `html`, or a dropped connection with `destroySocket`.
+   * error, or an nginx HTML page with `html`, or a dropped connection with `destroySocket`, or no
+   * answer ever with `hang` (the request is not carried out).
    */
   failNext(
     method: string,
     n = 1,
-    options: { status?: number; description?: string; html?: boolean; destroySocket?: boolean } = {},
+    options: { status?: number; description?: string; html?: boolean; destroySocket?: boolean; hang?: boolean } = {},
   ): void {
     const status = options.status ?? 502;
     this.injections.push({
@@ -438,6 +447,7 @@ export class FakeTelegram {
       description: options.description ?? STATUS_TEXT[status] ?? "Error",
       html: options.html,
       destroySocket: options.destroySocket,
+      hang: options.hang,
     });
   }
 
@@ -464,6 +474,28 @@ export class FakeTelegram {
     }
   }
 
+  /**
+   * For `ms` milliseconds, every request is accepted and never answered, like a connection lost
+   * in a NAT or a Wi-Fi drop: the client hears nothing until its own deadline. The long poll
+   * waiting when the hang starts is swallowed too. Requests made during the hang stay unanswered
+   * after it ends (their connections are dead); new ones are answered as usual.
+   */
+  hang(ms: number): void {
+    this.hangUntil = Date.now() + ms;
+    const poll = this.poll;
+    if (poll) {
+      this.poll = undefined;
+      clearTimeout(poll.timer);
+      this.swallowed.add(poll.res);
+      this.record("getUpdates", {}, 0, false, "no answer (hang)", undefined, true);
+    }
+  }
+
+  /** Whether a {@link hang} is in force now. */
+  get hanging(): boolean {
+    return Date.now() < this.hangUntil;
+  }
+
   private outageFailure(): InjectedFailure {
     return new InjectedFailure({ status: 502, description: "Bad Gateway (outage)", html: true, destroySocket: this.outage?.destroySocket });
   }
@@ -482,6 +514,13 @@ export class FakeTelegram {
     }
 
     if (this.outage) return this.reply(res, method, {}, this.outageFailure());
+    if (this.hanging) {
+      // Accepted, never answered: the caller's own deadline is all that ends it.
+      this.swallowed.add(res);
+      res.on("close", () => this.swallowed.delete(res));
+      this.record(method, {}, 0, false, "no answer (hang)", undefined, true);
+      return;
+    }
     if (!route) return this.reply(res, method, {}, new ApiError(404, "Not Found"));
     if (decodeURIComponent(route[1]) !== this.token) return this.reply(res, method, {}, new ApiError(401, "Unauthorized"));
 
@@ -499,6 +538,12 @@ export class FakeTelegram {
     const injection = this.injections.find((i) => i.remaining > 0 && (i.method === "*" || i.method === name));
     if (injection) {
       injection.remaining--;
+      if (injection.hang) {
+        this.swallowed.add(res);
+        res.on("close", () => this.swallowed.delete(res));
+        this.record(canonical, params, 0, false, "no answer (hang)", undefined, true);
+        return;
+      }
       return this.reply(res, canonical, params, new InjectedFailure(injection));
     }
 
