@@ -1,11 +1,16 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { DataSource } from "typeorm";
+import { DeleteQueryBuilder, InsertQueryBuilder, UpdateQueryBuilder, type DataSource } from "typeorm";
 import { databaseTrouble } from "./database-trouble.js";
 import { resyncTransactionState, useImmediateTransactions } from "./sqlite-runner.js";
 
 /** The root manager's methods that write outside an explicit transaction. */
 const WRITES = ["save", "insert", "update", "upsert", "delete", "remove", "clear", "increment", "decrement"] as const;
+
+type Exclusive = <T>(work: () => Promise<T>) => Promise<T>;
+
+/** Each serialized DataSource's turn-taking, for the query builders (which know only their DataSource). */
+const turns = new WeakMap<DataSource, Exclusive>();
 
 export interface SerializeWritesOptions {
   /** How long a write waits, in total, for a lock another process holds (default 5 s). */
@@ -28,6 +33,11 @@ export interface SerializeWritesOptions {
  * SQLite's busy timeout is kept short (data-source.ts), because it blocks the event loop while it
  * waits: a lock held by another process is waited for here instead, asynchronously, by trying the
  * work again (transactions begin IMMEDIATE, so a refused lock means nothing was done yet).
+ *
+ * Writes take turns whichever way they are made: through the manager and repositories, and
+ * through query builders (`createQueryBuilder().update()…execute()`, the conditional UPDATEs of
+ * approvals and the outbox), so there is one path for every write. Raw `query()` calls are
+ * not covered: gaia makes none that write outside migrations.
  */
 export function serializeWrites(dataSource: DataSource, options: SerializeWritesOptions = {}): void {
   useImmediateTransactions(dataSource);
@@ -53,16 +63,38 @@ export function serializeWrites(dataSource: DataSource, options: SerializeWrites
       }
     }
   };
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+  const exclusive: Exclusive = <T>(work: () => Promise<T>): Promise<T> => {
     if (inside.getStore()) return work();
     const run = queue.then(() => inside.run(true, () => attempt(work)));
     queue = run.catch(() => undefined);
     return run;
   };
+  turns.set(dataSource, exclusive);
+  routeQueryBuilderWrites();
   // Own properties on the root manager shadow its methods; repositories call through it.
   const manager = dataSource.manager as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const name of ["transaction", ...WRITES] as const) {
     const original = manager[name].bind(dataSource.manager);
     manager[name] = (...args: unknown[]) => exclusive(() => original(...args));
+  }
+}
+
+let routed = false;
+
+/**
+ * Makes `execute()` of TypeORM's UPDATE, INSERT and DELETE query builders take its turn on a
+ * serialized DataSource. Patched once, on the classes: a query builder is copied into a new one
+ * at each `.update()` or `.insert()`, so no per-instance wrapper would survive.
+ */
+function routeQueryBuilderWrites(): void {
+  if (routed) return;
+  routed = true;
+  for (const Builder of [UpdateQueryBuilder, InsertQueryBuilder, DeleteQueryBuilder]) {
+    const prototype = Builder.prototype as unknown as { execute: (this: { connection: DataSource }) => Promise<unknown> };
+    const original = prototype.execute;
+    prototype.execute = function execute(this: { connection: DataSource }) {
+      const exclusive = turns.get(this.connection);
+      return exclusive ? exclusive(() => original.call(this)) : original.call(this);
+    };
   }
 }

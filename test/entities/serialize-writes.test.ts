@@ -110,4 +110,28 @@ describe("gaia.db under concurrent work (one SQLite connection)", () => {
     expect((await dataSource.getRepository(StateEntry).findOneBy({ key: "waited" }))?.value).toBe(1);
     await dataSource.destroy();
   });
+
+  it("makes query-builder writes take their turn too, so another transaction's rollback cannot take them along", async () => {
+    const dataSource = await database();
+    await dataSource.getRepository(StateEntry).save({ key: "request", value: "pending", updatedAt: new Date() });
+    const failing = dataSource.transaction(async (manager) => {
+      await manager.getRepository(StateEntry).save({ key: "probe", value: 1, updatedAt: new Date() });
+      await pause(50);
+      throw new Error("the probe's transaction rolls back");
+    });
+    await pause(5);
+    // Like approvals' decide(): a conditional UPDATE through the query builder, while the probe's transaction is open.
+    const decided = dataSource
+      .createQueryBuilder()
+      .update(StateEntry)
+      .set({ value: "approved" })
+      .where("key = :key", { key: "request" })
+      .execute();
+    const [probe, decision] = await Promise.allSettled([failing, decided]);
+    expect(probe.status).toBe("rejected");
+    expect(decision.status).toBe("fulfilled");
+    const rows = await dataSource.getRepository(StateEntry).find();
+    expect(rows.map((row) => [row.key, row.value])).toEqual([["request", "approved"]]);
+    await dataSource.destroy();
+  });
 });
