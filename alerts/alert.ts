@@ -75,5 +75,6 @@ export type AlertFact =
   | { kind: "runningAgain"; processCount: number; pids: number[] }
   | { kind: "topProcesses"; by: "cpu" | "memory"; processes: AlertProcess[] }
   | { kind: "summedOver"; processCount: number }
-  | { kind: "flapping"; changes?: number }
+  /** `up`: whether the service is up at the moment the notice was written. */
+  | { kind: "flapping"; changes?: number; up?: boolean }
   | { kind: "settled"; up: boolean };

@@ -28,6 +28,11 @@ export class HeldDelivery {
 
   constructor(private readonly options: HeldDeliveryOptions) {}
 
+  /** How many alerts are held in memory, waiting to be sent. */
+  get pending(): number {
+    return this.options.held.size;
+  }
+
   /** Sends what is held, until it is all sent or an attempt fails; returns how many items were sent. */
   async run(): Promise<number> {
     const { held, logger } = this.options;
@@ -35,11 +40,13 @@ export class HeldDelivery {
     while (held.size > 0 && this.options.now().getTime() >= this.blockedUntil) {
       const items = held.peek(this.oneByOne ? 1 : (this.options.maxItemsPerMessage ?? 10));
       try {
-        await this.options.send({ chatId: this.options.chatId, items }, AbortSignal.timeout(this.options.attemptTimeoutMs ?? 20_000));
-        held.remove(items.length);
-        sent += items.length;
+        const { itemsShown } = await this.options.send({ chatId: this.options.chatId, items }, AbortSignal.timeout(this.options.attemptTimeoutMs ?? 20_000));
+        // Only what the message showed is done with; the rest goes in the next message.
+        const shown = Math.max(1, itemsShown ?? items.length);
+        held.remove(shown);
+        sent += shown;
         this.failures = 0;
-        logger.info({ items: items.length, left: held.size }, "sent alerts held in memory (gaia.db cannot be written)");
+        logger.info({ items: shown, left: held.size }, "sent alerts held in memory (gaia.db cannot be written)");
       } catch (error) {
         const now = this.options.now().getTime();
         if (error instanceof DeliveryRefused) {

@@ -3,9 +3,13 @@
  * delivery job hands in the rows that are due and gets back the messages to send, each with the
  * ids of the rows it settles.
  *
- * Rows that fall due together are one message per chat. Rows about the same incident fold into
- * one item: a service that went down and came back while Telegram was unreachable is one line
- * ("was down for 3m"), and a reminder is dropped when a newer row about its incident follows.
+ * Rows that fall due together are one message per chat, split where the next item would not fit
+ * (`fits`, which the composition root wires to the renderer: Telegram's 4,096 characters and a
+ * keyboard that stays usable), so that every item is named in a message that is sent. Rows about
+ * the same incident fold into one item: a service that went down and came back while Telegram
+ * was unreachable is one line ("was down for 3m"), and a reminder is dropped when a newer row
+ * about its incident follows. Rows that Telegram may already have (an attempt whose outcome was
+ * never known) go out on their own, marked as a possible repeat.
  */
 import type { OutboxMessage } from "../entities/outbox-message.js";
 import type { AlertPayload, NoticePayload } from "./alert.js";
@@ -26,11 +30,15 @@ export interface DeliveryMessage {
   items: DeliveryItem[];
   /** ISO time of the oldest row when these rows had to wait for Telegram (a backlog summary). */
   delayedSince?: string;
+  /** Telegram may already have shown these items: an earlier attempt's outcome is unknown. */
+  possibleRepeat?: boolean;
 }
 
 /** A message and the outbox rows it settles once Telegram accepts it. */
 export interface PlannedMessage {
   rowIds: number[];
+  /** The rows of each item, in item order: a message that showed only its first N items settles only their rows. */
+  itemRowIds: number[][];
   message: DeliveryMessage;
 }
 
@@ -38,7 +46,9 @@ export interface PlanOptions {
   now: Date;
   /** At most this many items per message; more make further messages. */
   maxItems: number;
-  /** A row older than this, or already tried, makes its message a backlog summary. */
+  /** Whether a message would fit in one Telegram message (length, keyboard); an item alone always goes. */
+  fits?: (message: DeliveryMessage) => boolean;
+  /** A row that failed an attempt and is older than this makes its message a backlog summary. */
   delayedAfterMs: number;
   /** Rows to send on their own (a message with them was refused: find the one that is at fault). */
   alone?: ReadonlySet<number>;
@@ -62,23 +72,49 @@ export function planDelivery(rows: readonly OutboxMessage[], options: PlanOption
   const planned: PlannedMessage[] = [];
   for (const [chatId, chatRows] of byChat) {
     const alone = chatRows.filter((row) => options.alone?.has(row.id));
-    const together = chatRows.filter((row) => !options.alone?.has(row.id));
+    const repeats = chatRows.filter((row) => !options.alone?.has(row.id) && row.maybeSent);
+    const together = chatRows.filter((row) => !options.alone?.has(row.id) && !row.maybeSent);
     for (const row of alone) planned.push(toMessage(chatId, [entryOf(row)], [row], options));
-    const entries = fold(together);
-    for (let i = 0; i < entries.length; i += Math.max(1, options.maxItems)) {
-      const chunk = entries.slice(i, i + Math.max(1, options.maxItems));
-      const chunkRows = together.filter((row) => chunk.some((entry) => entry.rowIds.includes(row.id)));
-      planned.push(toMessage(chatId, chunk, chunkRows, options));
+    for (const group of [repeats, together]) {
+      for (const chunk of split(chatId, fold(group), group, options)) {
+        planned.push(toMessage(chatId, chunk, group.filter((row) => chunk.some((entry) => entry.rowIds.includes(row.id))), options));
+      }
     }
   }
   return planned;
 }
 
+/** Cuts entries into messages: at most `maxItems` each, and each one that `fits`. */
+function split(chatId: number, entries: Entry[], rows: readonly OutboxMessage[], options: PlanOptions): Entry[][] {
+  const chunks: Entry[][] = [];
+  let chunk: Entry[] = [];
+  for (const entry of entries) {
+    const candidate = [...chunk, entry];
+    const tooMany = candidate.length > Math.max(1, options.maxItems);
+    const tooLong = chunk.length > 0 && options.fits !== undefined && !options.fits(toMessage(chatId, candidate, rowsOf(candidate, rows), options).message);
+    if (tooMany || tooLong) {
+      chunks.push(chunk);
+      chunk = [entry];
+    } else {
+      chunk = candidate;
+    }
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+function rowsOf(entries: readonly Entry[], rows: readonly OutboxMessage[]): OutboxMessage[] {
+  return rows.filter((row) => entries.some((entry) => entry.rowIds.includes(row.id)));
+}
+
 function toMessage(chatId: number, entries: Entry[], rows: OutboxMessage[], options: PlanOptions): PlannedMessage {
   const message: DeliveryMessage = { chatId, items: entries.map((e) => e.item) };
-  const waited = rows.some((row) => row.attempts > 0 || options.now.getTime() - row.createdAt.getTime() > options.delayedAfterMs);
+  // Held back by Telegram: an attempt failed, and long enough ago to matter (one retry after a
+  // dropped connection is not an outage worth a headline).
+  const waited = rows.some((row) => row.attempts > 0 && !row.maybeSent && options.now.getTime() - row.createdAt.getTime() > options.delayedAfterMs);
   if (waited) message.delayedSince = new Date(Math.min(...rows.map((row) => row.createdAt.getTime()))).toISOString();
-  return { rowIds: entries.flatMap((e) => e.rowIds), message };
+  if (rows.some((row) => row.maybeSent)) message.possibleRepeat = true;
+  return { rowIds: entries.flatMap((e) => e.rowIds), itemRowIds: entries.map((e) => [...e.rowIds]), message };
 }
 
 function entryOf(row: OutboxMessage): Entry {

@@ -34,6 +34,9 @@ export class Outbox {
         lastError: null,
         deliveredAt: null,
         telegramMessageId: null,
+        attemptStartedAt: null,
+        maybeSent: false,
+        incidentId: entry.kind === "alert" && entry.payload.incidentId > 0 ? entry.payload.incidentId : null,
       }),
     );
     // Inside a transaction the row is not visible until commit; delivery picks it up then or on its next run.

@@ -1,7 +1,7 @@
 import type { Api } from "grammy";
-import { DeliveryRateLimited, DeliveryRefused, type AlertSender } from "../alerts/deliver-outbox.js";
-import { renderDelivery } from "./render/alert.js";
-import { classifyTelegramError } from "./telegram-errors.js";
+import { DeliveryOutcomeUnknown, DeliveryRateLimited, DeliveryRefused, type AlertSender } from "../alerts/deliver-outbox.js";
+import { renderDeliveryCounted } from "./render/alert.js";
+import { classifyTelegramError, requestMayHaveArrived } from "./telegram-errors.js";
 
 /** The longest retry_after the bot's auto-retry sleeps out by itself (its `maxDelaySeconds`). */
 const AUTO_RETRY_MAX_DELAY_MS = 60_000;
@@ -14,7 +14,7 @@ const AUTO_RETRY_MAX_DELAY_MS = 60_000;
  */
 export function createAlertSender(api: Api, now: () => Date = () => new Date()): AlertSender {
   return async (message, signal) => {
-    const rendered = renderDelivery(message, now());
+    const { rendered, itemsShown } = renderDeliveryCounted(message, now());
     try {
       const sent = await api.sendMessage(
         message.chatId,
@@ -26,7 +26,7 @@ export function createAlertSender(api: Api, now: () => Date = () => new Date()):
         // grammY types its signal with the abort-controller polyfill; Node's own is the same at run time.
         signal as Parameters<Api["sendMessage"]>[3],
       );
-      return { messageId: sent.message_id };
+      return { messageId: sent.message_id, itemsShown };
     } catch (error) {
       // The bot's auto-retry (bot/bot.ts) sleeps out a 429's retry_after (up to 60 s) inside the
       // call; when the attempt's deadline ends that sleep, Telegram is still owed the rest of it.
@@ -36,6 +36,9 @@ export function createAlertSender(api: Api, now: () => Date = () => new Date()):
       const failure = classifyTelegramError(error);
       if (failure?.kind === "rate-limited") throw new DeliveryRateLimited(failure.retryAfterMs, failure.description);
       if (failure?.kind === "refused") throw new DeliveryRefused(failure.description);
+      if (failure?.kind === "transient" && requestMayHaveArrived(error)) {
+        throw new DeliveryOutcomeUnknown(error instanceof Error ? error.message : String(error));
+      }
       throw error;
     }
   };

@@ -35,3 +35,25 @@ export function isUnauthorized(error: unknown): boolean {
 export function isTransient(error: unknown): boolean {
   return classifyTelegramError(error)?.kind === "transient";
 }
+
+/** Network failures that happen before a request can reach Telegram: nothing was sent. */
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "EADDRNOTAVAIL"]);
+
+/**
+ * Whether Telegram may have carried out a call that failed: true when the request may have
+ * arrived and only its answer was lost (no answer within the deadline, a connection dropped
+ * mid-way, gaia stopping during the call), false when it surely did not (the connection was
+ * refused, the name did not resolve, Telegram or a proxy answered with an error).
+ */
+export function requestMayHaveArrived(error: unknown): boolean {
+  if (error instanceof GrammyError || error instanceof TelegramClosed) return false;
+  if (!(error instanceof HttpError)) return false;
+  for (let cause: unknown = error.error, depth = 0; cause && depth < 5; depth++) {
+    const { code, type } = cause as { code?: unknown; type?: unknown };
+    if (typeof code === "string" && NOT_SENT_CODES.has(code)) return false;
+    // node-fetch: an answer that was not JSON (a proxy's error page): an answer, not a lost one.
+    if (type === "invalid-json") return false;
+    cause = (cause as { cause?: unknown }).cause ?? (cause as { error?: unknown }).error;
+  }
+  return true;
+}

@@ -7,6 +7,7 @@ import { chatIdColumn } from "./chat-id-column.js";
  */
 @Entity({ name: "outbox" })
 @Index("idx_outbox_status_due", ["status", "dueAt"])
+@Index("idx_outbox_incident", ["incidentId"])
 export class OutboxMessage {
   @PrimaryGeneratedColumn({ type: "integer" })
   id: number;
@@ -48,4 +49,19 @@ export class OutboxMessage {
   /** The host that wrote it, in a PostgreSQL database several hosts share (`DATABASE_URL`); empty in gaia.db. */
   @Column({ type: "varchar", length: 64, default: "" })
   host?: string;
+
+  /**
+   * Set just before a send, cleared when its outcome is written: still set when no attempt is in
+   * flight means gaia stopped (a crash, kill -9) before Telegram's answer was recorded.
+   */
+  @Column({ type: Date, nullable: true })
+  attemptStartedAt: Date | null;
+
+  /** Telegram may already have shown this row (an attempt whose outcome is unknown): its next send says it is possibly a repeat. */
+  @Column({ type: "boolean", default: false })
+  maybeSent: boolean;
+
+  /** The incident an alert is about (its payload's `incidentId`); null for notices. */
+  @Column({ type: "integer", nullable: true })
+  incidentId: number | null;
 }

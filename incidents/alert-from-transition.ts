@@ -64,9 +64,10 @@ function factsOf(transition: Transition, context: AlertContext): AlertFact[] {
     const observation = context.snapshot.services.find((s) => s.name === subject.name);
     if (observation && observation.processCount > 1) facts.push({ kind: "summedOver", processCount: observation.processCount });
   }
-  if (condition === "flapping" && change === "opened") {
-    const changes = transition.figures.changes;
-    facts.push({ kind: "flapping", ...(typeof changes === "number" ? { changes } : {}) });
+  if (condition === "flapping" && change !== "resolved") {
+    // Whether it is up now: a flapping notice replaces the down/up alerts that would have said so.
+    const { changes, up } = transition.figures;
+    facts.push({ kind: "flapping", ...(typeof changes === "number" ? { changes } : {}), ...(typeof up === "boolean" ? { up } : {}) });
   }
   if (condition === "flapping" && change === "resolved") facts.push({ kind: "settled", up: transition.figures.up !== false });
   return facts;

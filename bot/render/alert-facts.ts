@@ -7,6 +7,8 @@ import type { AlertFact, AlertPayload, AlertProcess } from "../../alerts/alert.j
 import type { ServiceMatch } from "../../config/types.js";
 import { formatBytes } from "./figures.js";
 
+/** "Also down" names at most this many services; /status lists them all. */
+const ALSO_DOWN_NAMES = 5;
 /** Command lines in alerts are cut here: enough to tell two `node` processes apart. */
 const COMMAND_LINE_CHARS = 80;
 
@@ -21,7 +23,11 @@ export function factLines(fact: AlertFact): string[] {
     case "watchedBy":
       return [`Watched by: ${describeMatch(fact.match)}`];
     case "alsoDown":
-      return [`Also down: ${fact.services.join(", ")}`];
+      return [
+        fact.services.length > ALSO_DOWN_NAMES
+          ? `Also down: ${fact.services.slice(0, ALSO_DOWN_NAMES).join(", ")} and ${fact.services.length - ALSO_DOWN_NAMES} more (see /status)`
+          : `Also down: ${fact.services.join(", ")}`,
+      ];
     case "runningAgain":
       return [`Running again: ${plural(fact.processCount, "process", "processes")}, pid ${fact.pids.join(", ")}`];
     case "topProcesses":
@@ -29,7 +35,10 @@ export function factLines(fact: AlertFact): string[] {
     case "summedOver":
       return [`Summed over ${fact.processCount} processes`];
     case "flapping":
-      return [`${fact.changes ?? "Several"} down/up changes in a short time; single down/up alerts pause until it settles.`];
+      return [
+        `${fact.changes ?? "Several"} down/up changes in a short time; single down/up alerts pause until it settles.`,
+        ...(fact.up === undefined ? [] : [`It is ${fact.up ? "up" : "down"} now.`]),
+      ];
     case "settled":
       return [`It is ${fact.up ? "up" : "down"} now.`];
   }

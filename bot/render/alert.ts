@@ -4,7 +4,7 @@
  * cores, a process's or service's CPU is % of one core (as top shows it), and the text says so.
  * Every dynamic value is escaped; no message exceeds Telegram's 4096 characters.
  */
-import type { AlertPayload, NoticePayload } from "../../alerts/alert.js";
+import type { AlertFact, AlertPayload, NoticePayload } from "../../alerts/alert.js";
 import type { DeliveryItem, DeliveryMessage } from "../../alerts/delivery-plan.js";
 import { formatDuration } from "../../config/durations.js";
 import { incidentButton } from "../callback-data.js";
@@ -15,19 +15,40 @@ import { escapeHtml, html, TELEGRAM_TEXT_LIMIT, type RenderedMessage } from "./h
 
 type Keyboard = NonNullable<RenderedMessage["reply_markup"]>["inline_keyboard"];
 
-/** Button rows at most in a grouped message (one row per alert that offers actions). */
-const MAX_BUTTON_ROWS = 8;
+/**
+ * Button rows at most in a grouped message (one row per alert that offers actions): delivery
+ * splits a group before it needs more (see `deliveryFits`), so every alert keeps its buttons.
+ */
+const MAX_BUTTON_ROWS = 10;
+/** Telegram's limit on the buttons of one message. */
+const MAX_BUTTONS = 100;
 /** Characters of a monospaced block (a task's output tail) in a single alert / in a group. */
 const PRE_CHARS_SINGLE = 3000;
 const PRE_CHARS_GROUPED = 600;
 
 /** The message for one planned delivery: a single alert, a notice, or a group of them. */
 export function renderDelivery(message: DeliveryMessage, now: Date = new Date()): RenderedMessage {
+  return renderDeliveryCounted(message, now).rendered;
+}
+
+/** Whether a planned message fits one Telegram message whole: every item in the text, and a usable keyboard. */
+export function deliveryFits(message: DeliveryMessage, now: Date = new Date()): boolean {
+  const { itemsShown } = renderDeliveryCounted(message, now);
+  const keyboard = message.items.length === 1 ? [] : allButtonRows(message.items);
+  return itemsShown === message.items.length && keyboard.length <= MAX_BUTTON_ROWS && keyboard.flat().length <= MAX_BUTTONS;
+}
+
+/** The message and how many of its items the text shows (all, unless they did not fit). */
+export function renderDeliveryCounted(message: DeliveryMessage, now: Date = new Date()): { rendered: RenderedMessage; itemsShown: number } {
   const single = message.items.length === 1 ? message.items[0] : undefined;
-  if (single && !message.delayedSince) {
-    return single.kind === "notice" ? renderNotice(single.payload) : renderAlert(single.payload, { openedToo: single.openedToo, now });
+  if (single && !message.delayedSince && !message.possibleRepeat) {
+    const rendered = single.kind === "notice" ? renderNotice(single.payload) : renderAlert(single.payload, { openedToo: single.openedToo, now });
+    return { rendered, itemsShown: 1 };
   }
   const blocks: string[] = [];
+  if (message.possibleRepeat) {
+    blocks.push("↩️ <b>Possibly a repeat</b>: gaia was stopped or lost the connection while sending this, before Telegram confirmed it.");
+  }
   if (message.delayedSince) {
     const alerts = message.items.filter((i) => i.kind === "alert").length;
     const what = alerts === message.items.length ? plural(alerts, "alert") : plural(message.items.length, "message");
@@ -36,12 +57,25 @@ export function renderDelivery(message: DeliveryMessage, now: Date = new Date())
     );
   }
   const header = blocks.length;
-  for (const item of message.items) blocks.push(renderItem(item, single ? PRE_CHARS_SINGLE : PRE_CHARS_GROUPED, now));
+  const named = new Set(message.items.flatMap((item) => (item.kind === "alert" ? [item.payload.subject] : [])));
+  for (const item of message.items) blocks.push(renderItem(single ? item : withoutNamedAlsoDown(item, named), single ? PRE_CHARS_SINGLE : PRE_CHARS_GROUPED, now));
   const fitted = fitBlocks(blocks, message.items.length);
   // Buttons only for the alerts that made it into the text.
-  const shownItems = message.items.slice(0, Math.max(0, fitted.shown - header));
+  const itemsShown = Math.min(message.items.length, Math.max(0, fitted.shown - header));
+  const shownItems = message.items.slice(0, itemsShown);
   const keyboard = single?.kind === "alert" ? alertKeyboard(single.payload, false) : groupKeyboard(shownItems);
-  return withKeyboard(fitted.text, keyboard);
+  return { rendered: withKeyboard(fitted.text, keyboard), itemsShown };
+}
+
+/** In a group, "Also down" leaves out the services the same message names anyway. */
+function withoutNamedAlsoDown(item: DeliveryItem, named: ReadonlySet<string>): DeliveryItem {
+  if (item.kind !== "alert" || !item.payload.facts?.some((fact) => fact.kind === "alsoDown")) return item;
+  const facts = item.payload.facts.flatMap((fact): AlertFact[] => {
+    if (fact.kind !== "alsoDown") return [fact];
+    const services = fact.services.filter((service) => !named.has(service));
+    return services.length > 0 ? [{ kind: "alsoDown", services }] : [];
+  });
+  return { ...item, payload: { ...item.payload, facts } };
 }
 
 /** One alert as its own message, with its buttons (Ack, Mute 1h, Restart). */
@@ -141,12 +175,17 @@ function alertKeyboard(payload: AlertPayload, named: boolean): Keyboard {
 }
 
 function groupKeyboard(items: readonly DeliveryItem[]): Keyboard {
+  return allButtonRows(items).slice(0, MAX_BUTTON_ROWS);
+}
+
+/** One row of buttons per alert that offers actions, labelled with its subject. */
+function allButtonRows(items: readonly DeliveryItem[]): Keyboard {
   const rows: Keyboard = [];
   for (const item of items) {
     if (item.kind !== "alert" || item.openedToo) continue;
     rows.push(...alertKeyboard(item.payload, true));
   }
-  return rows.slice(0, MAX_BUTTON_ROWS);
+  return rows;
 }
 
 function withKeyboard(text: string, keyboard: Keyboard): RenderedMessage {

@@ -7,9 +7,10 @@ import { MuteList } from "../../alerts/mute-list.js";
 import { announceStart } from "../../alerts/start-notice.js";
 import { metricsRoutes } from "../../api/metrics-routes.js";
 import { createAlertSender } from "../../bot/alert-sender.js";
+import { deliveryFits } from "../../bot/render/alert.js";
 import { Incident } from "../../entities/incident.js";
 import { OutboxMessage } from "../../entities/outbox-message.js";
-import { deliverJob } from "../../jobs/deliver.js";
+import { deliverJob, NextRun } from "../../jobs/deliver.js";
 import { heartbeatJob } from "../../jobs/heartbeat.js";
 import { probeJob } from "../../jobs/probe.js";
 import { retentionJob } from "../../jobs/retention.js";
@@ -26,7 +27,8 @@ import type { CoreServices, FeatureWiring } from "../feature.js";
 
 /** The jobs this feature schedules. */
 export const MONITORING_JOBS = { probe: "probe", deliver: "deliver", heartbeat: "heartbeat", retention: "retention", backup: "backup" } as const;
-const DELIVER_EVERY_MS = 1000;
+/** The delivery's safety sweep: it runs as soon as a row is enqueued (see jobs/deliver.ts). */
+const DELIVER_SWEEP_EVERY_MS = 30_000;
 const RETENTION_EVERY_MS = 60 * 60_000;
 
 /** What other features may use of the monitoring: the outbox (task alerts), the engine, the mutes. */
@@ -47,6 +49,8 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
 
   // A queued row is delivered at once, not on the next tick of the delivery job.
   const outbox = new Outbox(dataSource, settings.telegram.chat, now, () => scheduler.runSoon(MONITORING_JOBS.deliver));
+  // A retry after a backoff or a 429, or the next message of a backlog: at the moment it is due.
+  const nextDelivery = new NextRun(() => scheduler.runSoon(MONITORING_JOBS.deliver));
   const mutes = new MuteList(dataSource, audit, now);
   const probe = createProbe({ homeDir: paths.home, services: settings.services, selfPid: process.pid, redact: core.redact });
   const counters = registerMonitorMetrics(core.metrics, {
@@ -94,6 +98,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     mutes,
     logger,
     now,
+    fits: (message) => deliveryFits(message, now()),
     onOutcome: (outcome, rows) => counters.deliveries.inc({ outcome }, rows),
   });
   const restarter = new ServiceRestarter({ home: paths.home, tmpDir: paths.tmpDir, audit, redact: core.redact });
@@ -114,13 +119,14 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
       { name: MONITORING_JOBS.heartbeat, every: settings.heartbeat.everyMs, run: heartbeatJob({ state, logger, url: settings.heartbeat.url, now }), atStart: true },
       // The first snapshot at start rather than one period later: /status and the rules start at once.
       { name: MONITORING_JOBS.probe, every: settings.probe.everyMs, run: probeJob({ engine, logger, metrics: counters }), atStart: true },
-      { name: MONITORING_JOBS.deliver, every: DELIVER_EVERY_MS, run: deliverJob({ delivery, held: heldDelivery, storage: core.storage, logger }) },
+      { name: MONITORING_JOBS.deliver, every: DELIVER_SWEEP_EVERY_MS, run: deliverJob({ delivery, held: heldDelivery, storage: core.storage, logger, now, runAgainIn: (ms) => nextDelivery.in(ms) }) },
       { name: MONITORING_JOBS.retention, every: RETENTION_EVERY_MS, run: retentionJob({ dataSource, ...settings.retention, logger, now }), atStart: true },
       // A backup due since before the restart is taken at start, without delaying start-up.
       ...(backups
         ? [{ name: MONITORING_JOBS.backup, every: BACKUP_CHECK_EVERY_MS, run: backupJob({ dataSource, databaseFile: paths.database, ...settings.backup, logger, now }), atStart: "in background" as const }]
         : []),
     ],
+    stop: async () => nextDelivery.cancel(),
     started: () =>
       announceStart({
         state,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DataSource } from "typeorm";
 import type { AlertPayload } from "../../alerts/alert.js";
-import { DeliveryRateLimited, DeliveryRefused, OutboxDelivery, type AlertSender } from "../../alerts/deliver-outbox.js";
+import { DeliveryOutcomeUnknown, DeliveryRateLimited, DeliveryRefused, OutboxDelivery, type AlertSender } from "../../alerts/deliver-outbox.js";
 import type { DeliveryMessage } from "../../alerts/delivery-plan.js";
 import { MuteList } from "../../alerts/mute-list.js";
 import { Outbox } from "../../alerts/outbox.js";
@@ -205,11 +205,11 @@ describe("delivering the outbox", () => {
     expect(job.rowsSentAlone).toBe(0);
   });
 
-  it("sends one message per chat per run and splits a long backlog into messages of at most 20 items", async () => {
+  it("sends one message per chat per run and splits a long backlog where the next item would not fit", async () => {
     for (let i = 1; i <= 25; i++) await outbox.enqueue({ kind: "alert", payload: alert(`svc${i}`, "opened", i) });
     await outbox.enqueue({ kind: "notice", payload: { title: "elsewhere" } }, { chatId: -100 });
     const sender = recordingSender();
-    const job = delivery(sender.send);
+    const job = delivery(sender.send, { fits: (message) => message.items.length <= 20 });
     const first = await job.run();
     expect(first).toMatchObject({ sent: 2, delivered: 21, more: true });
     expect(sender.sent.map((m) => [m.chatId, m.items.length])).toEqual([
@@ -218,5 +218,73 @@ describe("delivering the outbox", () => {
     ]);
     clock.advance(1000);
     expect(await job.run()).toMatchObject({ sent: 1, delivered: 5, more: false });
+  });
+
+  it("settles only the rows whose items the sent message showed; the rest go in the next message", async () => {
+    for (let i = 1; i <= 5; i++) await outbox.enqueue({ kind: "alert", payload: alert(`svc${i}`, "opened", i) });
+    let calls = 0;
+    const sent: DeliveryMessage[] = [];
+    const job = delivery(async (message) => {
+      sent.push(message);
+      return { messageId: ++calls, itemsShown: calls === 1 ? 2 : message.items.length };
+    });
+    expect(await job.run()).toMatchObject({ delivered: 2, more: true });
+    expect((await rows()).map((r) => r.status)).toEqual(["delivered", "delivered", "pending", "pending", "pending"]);
+    expect(await job.run()).toMatchObject({ delivered: 3, more: false });
+    expect(sent[1].items.map((item) => (item.kind === "alert" ? item.payload.subject : ""))).toEqual(["svc3", "svc4", "svc5"]);
+  });
+
+  it("records each attempt before sending, and after a crash mid-send sends the rows again marked as a possible repeat", async () => {
+    await outbox.enqueue({ kind: "alert", payload: alert("agent", "opened", 1) });
+    // The first process: the send never returns (kill -9 while Telegram's answer is on its way).
+    let seenDuringSend: OutboxMessage[] = [];
+    const crashed = delivery(async () => {
+      seenDuringSend = await rows();
+      return new Promise<never>(() => undefined);
+    });
+    void crashed.run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seenDuringSend[0]).toMatchObject({ status: "pending", attempts: 1 });
+    expect(seenDuringSend[0].attemptStartedAt).not.toBeNull();
+
+    // The next process finds the unfinished attempt.
+    const sender = recordingSender();
+    expect(await delivery(sender.send).run()).toMatchObject({ delivered: 1 });
+    expect(sender.sent).toHaveLength(1);
+    expect(sender.sent[0].possibleRepeat).toBe(true);
+    expect((await rows())[0]).toMatchObject({ status: "delivered", maybeSent: true, attemptStartedAt: null });
+  });
+
+  it("marks the retry of an attempt that got no answer as a possible repeat, but not one whose connection was refused", async () => {
+    await outbox.enqueue({ kind: "alert", payload: alert("agent", "opened", 1) });
+    await outbox.enqueue({ kind: "alert", payload: alert("db", "opened", 2) }, { chatId: -100 });
+    let call = 0;
+    const sender = recordingSender(() => {
+      call++;
+      if (call === 1) throw new DeliveryOutcomeUnknown("no answer within the deadline");
+    });
+    const job = delivery(sender.send);
+    await job.run();
+    clock.advance(5000);
+    await job.run();
+    const again = sender.sent.filter((m) => m.chatId === CHAT);
+    expect(again.map((m) => m.possibleRepeat === true)).toEqual([false, true]);
+    expect(sender.sent.filter((m) => m.chatId === -100).map((m) => m.possibleRepeat === true)).toEqual([false]);
+  });
+
+  it("does not send a recovery alone when its incident's opening alert was muted before delivery", async () => {
+    const mutes = new MuteList(dataSource, audit, clock.now);
+    await mutes.mute("agent", new Date(clock.now().getTime() + 60_000), "telegram:1");
+    await outbox.enqueue({ kind: "alert", payload: alert("agent", "opened", 1) });
+    const sender = recordingSender();
+    const job = delivery(sender.send, { mutes });
+    expect(await job.run()).toMatchObject({ muted: 1 });
+    // The mute ends; the service comes back: nobody was told it was down.
+    clock.advance(120_000);
+    await outbox.enqueue({ kind: "alert", payload: alert("agent", "resolved", 1) });
+    await outbox.enqueue({ kind: "alert", payload: alert("db", "resolved", 2) });
+    expect(await job.run()).toMatchObject({ muted: 1, delivered: 1 });
+    expect(sender.sent.map(subjects)).toEqual([["db:resolved"]]);
+    expect((await rows()).map((r) => r.status)).toEqual(["muted", "muted", "delivered"]);
   });
 });

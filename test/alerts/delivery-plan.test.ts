@@ -6,7 +6,7 @@ import type { OutboxMessage } from "../../entities/outbox-message.js";
 const NOW = new Date("2025-06-01T12:00:00.000Z");
 let nextId = 1;
 
-function row(payload: Partial<AlertPayload> | { title: string }, options: { chatId?: number; ageMs?: number; attempts?: number } = {}): OutboxMessage {
+function row(payload: Partial<AlertPayload> | { title: string }, options: { chatId?: number; ageMs?: number; attempts?: number; maybeSent?: boolean } = {}): OutboxMessage {
   const isNotice = "title" in payload;
   return {
     id: nextId++,
@@ -20,6 +20,9 @@ function row(payload: Partial<AlertPayload> | { title: string }, options: { chat
     lastError: null,
     deliveredAt: null,
     telegramMessageId: null,
+    attemptStartedAt: null,
+    maybeSent: options.maybeSent ?? false,
+    incidentId: isNotice ? null : ((payload as Partial<AlertPayload>).incidentId ?? 1),
   } as OutboxMessage;
 }
 
@@ -52,11 +55,24 @@ describe("which rows go out together", () => {
     expect(planned[0].rowIds.sort((a, b) => a - b)).toEqual(rows.map((r) => r.id));
   });
 
-  it("marks a message as a backlog summary when a row waited over a minute or was tried before", () => {
+  it("marks a message as a backlog summary only when Telegram held a row back for longer than a moment", () => {
     expect(plan([row({}), row({ incidentId: 2 })])[0].message.delayedSince).toBeUndefined();
-    const waited = row({ incidentId: 4 }, { ageMs: 5 * 60_000 });
+    const waited = row({ incidentId: 4 }, { ageMs: 5 * 60_000, attempts: 3 });
     expect(plan([waited, row({ incidentId: 5 })])[0].message.delayedSince).toBe(waited.createdAt.toISOString());
-    expect(plan([row({ incidentId: 6 }, { attempts: 1 })])[0].message.delayedSince).toBe(NOW.toISOString());
+    // One retry after a dropped connection is no outage; nor is a row that waited while gaia was stopped.
+    expect(plan([row({ incidentId: 6 }, { attempts: 1, ageMs: 2000 })])[0].message.delayedSince).toBeUndefined();
+    expect(plan([row({ incidentId: 7 }, { ageMs: 5 * 60_000 })])[0].message.delayedSince).toBeUndefined();
+  });
+
+  it("splits by what fits, so that no item is left out of a message, and sends possible repeats apart, marked", () => {
+    const rows = Array.from({ length: 7 }, (_, i) => row({ incidentId: 100 + i }));
+    const repeat = row({ incidentId: 200 }, { maybeSent: true, attempts: 1 });
+    const planned = planDelivery([...rows, repeat], { now: NOW, maxItems: 50, delayedAfterMs: 60_000, fits: (m) => m.items.length <= 3 });
+    expect(planned.map((p) => p.message.items.length)).toEqual([1, 3, 3, 1]);
+    expect(planned[0].rowIds).toEqual([repeat.id]);
+    expect(planned[0].message.possibleRepeat).toBe(true);
+    expect(planned.slice(1).some((p) => p.message.possibleRepeat)).toBe(false);
+    expect(planned.slice(1).flatMap((p) => p.itemRowIds.flat())).toEqual(rows.map((r) => r.id));
   });
 
   it("keeps chats apart and sends rows under suspicion alone", () => {

@@ -207,7 +207,8 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
     }
     expect((await alerts()).map((a) => `${a.condition} ${a.change}`)).toEqual(["down opened", "down resolved", "down opened", "flapping opened"]);
     const flapping = (await alerts())[3];
-    expect(alertDetailLines(flapping)).toEqual(["4 down/up changes in a short time; single down/up alerts pause until it settles."]);
+    // It says whether the service is up at the moment (it is: the last probe saw it up).
+    expect(alertDetailLines(flapping)).toEqual(["4 down/up changes in a short time; single down/up alerts pause until it settles.", "It is up now."]);
     // Ten quiet minutes later it has settled.
     await cycles(monitor, 41);
     expect((await alerts()).map((a) => `${a.condition} ${a.change}`).slice(4)).toEqual(["flapping resolved"]);

@@ -39,7 +39,7 @@ describe("upgrading gaia.db to bigint chat ids", () => {
     expect(await dataSource.getRepository(OutboxMessage).find()).toMatchObject([{ id: 1, chatId: -1001234567890, attempts: 2, payload: { a: 1 } }]);
     expect(await dataSource.getRepository(ApprovalRequest).find()).toMatchObject([{ id: "ab12", chatId: -1001234567890, messageId: 77, outcomeShown: false }]);
     const indexes = (await dataSource.query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('outbox', 'approvals') AND name LIKE 'idx_%' ORDER BY name`)) as { name: string }[];
-    expect(indexes.map((i) => i.name)).toEqual(["idx_approvals_status_expires", "idx_outbox_status_due"]);
+    expect(indexes.map((i) => i.name)).toEqual(["idx_approvals_status_expires", "idx_outbox_incident", "idx_outbox_status_due"]);
     expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
   });
 });

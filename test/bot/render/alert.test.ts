@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AlertPayload } from "../../../alerts/alert.js";
 import type { DeliveryMessage } from "../../../alerts/delivery-plan.js";
-import { renderAlert, renderDelivery, renderNotice } from "../../../bot/render/alert.js";
+import { renderAlert, deliveryFits, renderDelivery, renderDeliveryCounted, renderNotice } from "../../../bot/render/alert.js";
 import { parseTelegramHtml } from "../../fakes/telegram-html.js";
 
 const NOW = new Date("2025-06-01T12:00:00.000Z");
@@ -133,7 +133,7 @@ describe("alert messages as the admin reads them", () => {
     ]);
   });
 
-  it("never exceeds 4096 characters: a huge backlog keeps whole alerts and says how many did not fit", () => {
+  it("never exceeds 4096 characters: a huge backlog keeps whole alerts and says how many did not fit (delivery splits before, see deliveryFits)", () => {
     const items = Array.from({ length: 300 }, (_, i) => ({
       kind: "alert" as const,
       // Ready-made lines, as outbox rows queued before alerts carried facts: shown as they are.
@@ -145,8 +145,36 @@ describe("alert messages as the admin reads them", () => {
     const shown = (text.match(/🔴/g) ?? []).length;
     expect(shown).toBeGreaterThan(20);
     expect(text).toContain(`…and ${300 - shown} more items that did not fit; see /history.`);
-    expect(rendered.reply_markup!.inline_keyboard.length).toBe(8);
+    expect(rendered.reply_markup!.inline_keyboard.length).toBe(10);
     expect(rendered.reply_markup!.inline_keyboard[0]).toEqual([{ text: "Ack service-0", callback_data: "inc:ack:1" }]);
+    expect(renderDeliveryCounted({ chatId: 1, items }, NOW).itemsShown).toBe(shown);
+    expect(deliveryFits({ chatId: 1, items }, NOW)).toBe(false);
+    expect(deliveryFits({ chatId: 1, items: items.slice(0, 10) }, NOW)).toBe(true);
+    // One more alert with buttons than there are button rows: split, so that each keeps its buttons.
+    expect(deliveryFits({ chatId: 1, items: items.slice(0, 11) }, NOW)).toBe(false);
+  });
+
+  it("names at most five other services under Also down, and none that the same message names anyway", () => {
+    const others = Array.from({ length: 39 }, (_, i) => `service-with-a-long-name-${i}`);
+    const alone = renderDelivery({ chatId: 1, items: [{ kind: "alert", payload: payload({ subject: "a", facts: [{ kind: "alsoDown", services: others }] }) }] }, NOW);
+    expect(plain(alone.text)).toContain("Also down: service-with-a-long-name-0, service-with-a-long-name-1, service-with-a-long-name-2, service-with-a-long-name-3, service-with-a-long-name-4 and 34 more (see /status)");
+    const grouped = renderDelivery(
+      {
+        chatId: 1,
+        items: [
+          { kind: "alert", payload: payload({ subject: "a", incidentId: 1, facts: [{ kind: "alsoDown", services: ["b", "c"] }] }) },
+          { kind: "alert", payload: payload({ subject: "b", incidentId: 2, facts: [{ kind: "alsoDown", services: ["a", "c"] }] }) },
+        ],
+      },
+      NOW,
+    );
+    expect(plain(grouped.text)).not.toContain("Also down: b");
+    expect(plain(grouped.text)).toContain("Also down: c");
+  });
+
+  it("heads a message Telegram may already have shown as a possible repeat", () => {
+    const rendered = renderDelivery({ chatId: 1, possibleRepeat: true, items: [{ kind: "alert", payload: payload({ subject: "a" }) }] }, NOW);
+    expect(plain(rendered.text)).toMatch(/^↩️ Possibly a repeat: gaia was stopped or lost the connection while sending this/);
   });
 
   it("escapes everything in a notice", () => {
