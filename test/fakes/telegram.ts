@@ -136,6 +136,10 @@ interface Injection {
   destroySocket?: boolean;
   /** Accept the request and never answer it (a connection lost on the way). */
   hang?: boolean;
+  /** With `hang`: carry the request out (the message is in the chat), only the answer is lost. */
+  carryOut?: boolean;
+  /** Only calls whose `text` parameter matches (a send or edit of one message among others). */
+  textMatching?: RegExp;
 }
 
 /** A failure the test asked for: answered as it says, and not counted among the rejections. */
@@ -432,12 +436,13 @@ export class FakeTelegram {
   /**
    * The next `n` calls of `method` ("*" for any) fail with `status` (default 502) and a JSON
    * error, or an nginx HTML page with `html`, or a dropped connection with `destroySocket`, or no
-   * answer ever with `hang` (the request is not carried out).
+   * answer ever with `hang` (the request is not carried out, unless `carryOut`: then only its
+   * answer is lost, as when a connection drops while Telegram's answer is on its way).
    */
   failNext(
     method: string,
     n = 1,
-    options: { status?: number; description?: string; html?: boolean; destroySocket?: boolean; hang?: boolean } = {},
+    options: { status?: number; description?: string; html?: boolean; destroySocket?: boolean; hang?: boolean; carryOut?: boolean; textMatching?: RegExp } = {},
   ): void {
     const status = options.status ?? 502;
     this.injections.push({
@@ -448,6 +453,8 @@ export class FakeTelegram {
       html: options.html,
       destroySocket: options.destroySocket,
       hang: options.hang,
+      carryOut: options.carryOut,
+      textMatching: options.textMatching,
     });
   }
 
@@ -535,13 +542,17 @@ export class FakeTelegram {
     if (!handler) return this.reply(res, method, params, new ApiError(404, "Not Found"));
     const canonical = handler.name;
 
-    const injection = this.injections.find((i) => i.remaining > 0 && (i.method === "*" || i.method === name));
+    const injection = this.injections.find(
+      (i) => i.remaining > 0 && (i.method === "*" || i.method === name) && (!i.textMatching || i.textMatching.test(String(params.text ?? ""))),
+    );
     if (injection) {
       injection.remaining--;
       if (injection.hang) {
         this.swallowed.add(res);
         res.on("close", () => this.swallowed.delete(res));
-        this.record(canonical, params, 0, false, "no answer (hang)", undefined, true);
+        let result: unknown;
+        if (injection.carryOut) result = await handler.call(this, params, res);
+        this.record(canonical, params, 0, false, injection.carryOut ? "carried out, no answer (hang)" : "no answer (hang)", result, true);
         return;
       }
       return this.reply(res, canonical, params, new InjectedFailure(injection));
