@@ -72,7 +72,7 @@ describe("Telegram that accepts connections and never answers", () => {
     await tg.waitForMessage("Gaia started", { timeoutMs: 20_000 });
     await tg.waitForPoll(20_000);
 
-    tg.failNext("sendMessage", 1, { hang: true });
+    tg.failNext("sendMessage", 1, { hang: true, textMatching: /\/status/ });
     tg.sendUserMessage({ chatId: ALICE, fromId: ALICE, text: "/help" });
     await tg.waitForCall("sendMessage", (call) => call.injected && call.status === 0, 10_000);
     tg.sendUserMessage({ chatId: BOB, fromId: BOB, text: "/help" });
@@ -84,6 +84,20 @@ describe("Telegram that accepts connections and never answers", () => {
     await tg.waitForMessage((m) => m.chatId === ALICE && m.plainText.includes("/status"), { timeoutMs: 30_000 });
     expect(tg.rejections).toEqual([]);
   }, 90_000);
+
+  it("answers a command through a dropped connection and a 502: transient failures of a reply are retried", async () => {
+    const { tg, start } = await setUp();
+    start();
+    await tg.waitForMessage("Gaia started", { timeoutMs: 20_000 });
+    await tg.waitForPoll(20_000);
+    tg.failNext("sendMessage", 1, { destroySocket: true, textMatching: /\/status/ });
+    tg.failNext("sendMessage", 1, { status: 502, html: true, textMatching: /\/status/ });
+    tg.sendUserMessage({ chatId: ALICE, fromId: ALICE, text: "/help" });
+    await tg.waitForMessage((m) => m.chatId === ALICE && m.plainText.includes("/status"), { timeoutMs: 30_000 });
+    expect(tg.calls.filter((c) => c.method === "sendMessage" && c.injected)).toHaveLength(2);
+    expect(tg.messages(ALICE).filter((m) => /went wrong/.test(m.plainText))).toEqual([]);
+    expect(tg.rejections).toEqual([]);
+  }, 60_000);
 
   it("starts its API, jobs and probe while getMe hangs, and SIGTERM still exits 0 and removes the pidfile", async () => {
     const { tg, home, port, start } = await setUp();
