@@ -129,7 +129,8 @@ export class TaskMonitor {
         const runId = report.runId ?? randomUUID();
         const existing = await repo.findOneBy({ id: runId });
         if (existing) this.sameTaskOrThrow(existing, report.task);
-        if (existing?.endedAt) return { runId, status: existing.status, duplicate: true, recorded: false };
+        // A run closed as lost may still get its real end (a report spooled as its launcher exited): it wins.
+        if (existing?.endedAt && existing.status !== "lost") return { runId, status: existing.status, duplicate: true, recorded: false };
         const endedAt = notAfter(report.endedAt ? new Date(report.endedAt) : now, now);
         const startedAt =
           existing?.startedAt ??

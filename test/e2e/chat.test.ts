@@ -17,8 +17,8 @@ const LIMIT = 4096;
 
 /**
  * The chat as admins and strangers meet it: the real gaia process against the strict fake
- * Telegram. Probe and heartbeat run at start and then only every 23 h (not an exact cron form,
- * so never at a round hour during a test): what /status shows changes only when a test changes it.
+ * Telegram. Probe and heartbeat run at start and then only every hour (a timer from the start,
+ * so never during a test): what /status shows changes only when a test changes it.
  */
 describe("the chat commands against Telegram", () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -8,7 +8,7 @@ const HAS_SCRIPT = spawnSync("script", ["--version"]).status === 0;
 
 /**
  * Console mode, the newcomer's first contact: the same chat commands, through the same grammY
- * handlers, typed at a prompt. Probes run at start and then every 23 h, so a Refresh finds
+ * handlers, typed at a prompt. Probes run at start and then every hour (a timer from the start), so a Refresh finds
  * nothing new.
  */
 describe("console mode", () => {

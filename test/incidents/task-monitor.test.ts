@@ -177,8 +177,11 @@ describe("the monitor's side of scheduled jobs", () => {
     expect(await alerts()).toMatchObject([
       { subject: "heartbeat", condition: "failed", change: "opened", details: ["lost after 5s: gaia run was killed (or the host went down) before it could report the end; the outcome is unknown"] },
     ]);
-    // A late end report for a lost run changes nothing.
-    expect((await post({ task: "heartbeat", event: "end", runId: "run-heart-1", exitCode: 0 })).body).toEqual({ runId: "run-heart-1", status: "lost" });
+    // The real end, arriving late (spooled as its launcher exited), wins over "lost".
+    expect((await post({ task: "heartbeat", event: "end", runId: "run-heart-1", exitCode: 0, durationMs: 4_000 })).body).toEqual({ runId: "run-heart-1", status: "succeeded" });
+    expect((await alerts()).map((a) => `${a.subject} ${a.change}`)).toEqual(["heartbeat opened", "heartbeat resolved"]);
+    // ...once: a second end report is a duplicate again.
+    expect((await post({ task: "heartbeat", event: "end", runId: "run-heart-1", exitCode: 1 })).body).toEqual({ runId: "run-heart-1", status: "succeeded" });
   });
 
   it("reports a run stopped by its timeout as timed-out", async () => {
