@@ -13,6 +13,7 @@ import { OutboxMessage } from "../../entities/outbox-message.js";
 import { StateStore } from "../../entities/state-store.js";
 import { IncidentRecorder, RULES_STATE_KEY } from "../../incidents/incident-recorder.js";
 import { LatestSnapshot } from "../../monitor/latest-snapshot.js";
+import { HeldAlerts } from "../../alerts/held-alerts.js";
 import { MonitorEngine } from "../../incidents/monitor-engine.js";
 import type { Probe } from "../../monitor/probe.js";
 import type { Snapshot } from "../../monitor/snapshot.js";
@@ -54,7 +55,7 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
   });
   afterEach(() => db.close());
 
-  function engine(config = settings(), outboxOverride?: Outbox) {
+  function engine(config = settings(), outboxOverride?: Outbox, held?: HeldAlerts) {
     const audit = new AuditTrail(dataSource, clock.now);
     const state = new StateStore(dataSource, clock.now);
     const outbox = outboxOverride ?? new Outbox(dataSource, 1, clock.now);
@@ -77,7 +78,7 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
         }),
       stats: { scans: 0, spawns: 0, fdScans: 0 },
     };
-    const recorder = new IncidentRecorder({ dataSource, audit, outbox, state, services: config.services });
+    const recorder = new IncidentRecorder({ dataSource, audit, outbox, state, services: config.services, ...(held ? { held } : {}) });
     const latest = new LatestSnapshot();
     const monitor = new MonitorEngine({ settings: config, probe, recorder, latest, mutes, state, dataSource, audit, logger: silentLogger(), now: clock.now });
     return { monitor, mutes, latest };
@@ -93,6 +94,38 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
   const alerts = async () =>
     (await dataSource.getRepository(OutboxMessage).find({ order: { id: "ASC" } })).map((row) => row.payload as unknown as AlertPayload);
   const incidents = () => dataSource.getRepository(Incident).find({ order: { id: "ASC" } });
+
+  it("on a full disk alerts from memory, moves on without repeating, and stores the held cycles (alerts as sent) once there is room", async () => {
+    // gaia.db's transactions fail as on a full disk (the e2e test fills a real tmpfs); reads still work.
+    let diskFull = false;
+    const manager = dataSource.manager as unknown as { transaction: (...args: unknown[]) => Promise<unknown> };
+    const transaction = manager.transaction.bind(manager);
+    manager.transaction = (...args: unknown[]) =>
+      diskFull ? Promise.reject(Object.assign(new Error("SqliteError: database or disk is full"), { code: "SQLITE_FULL" })) : transaction(...args);
+    const held = new HeldAlerts();
+    const { monitor } = engine(settings(), undefined, held);
+    await cycles(monitor, 1);
+    diskFull = true;
+    world.agent = false;
+    await cycles(monitor, 5);
+    const said = () => held.peek(10).map((i) => (i.kind === "alert" ? `${i.payload.subject}:${i.payload.change}:${i.payload.incidentId}` : i.payload.title));
+    // Said once, not on every cycle; no row yet, so no incident id (and no buttons).
+    expect(said()).toEqual(["agent:opened:0"]);
+    expect(await incidents()).toEqual([]);
+    world.agent = true;
+    await cycles(monitor, 1);
+    expect(said()).toEqual(["agent:opened:0", "agent:resolved:0"]);
+
+    diskFull = false;
+    await cycles(monitor, 1);
+    expect((await incidents()).map((i) => [i.key, i.status])).toEqual([["service:agent:down", "resolved"]]);
+    const rows = await dataSource.getRepository(OutboxMessage).find({ order: { id: "ASC" } });
+    expect(rows.map((r) => [(r.payload as unknown as AlertPayload).change, r.status])).toEqual([
+      ["opened", "delivered"],
+      ["resolved", "delivered"],
+    ]);
+    expect((await dataSource.getRepository(AuditEvent).find()).map((e) => e.kind)).toEqual(["service.down", "service.down.resolved"]);
+  });
 
   it("opens an incident after `sustain` missed probes: incident row, audit event, outbox row and state, together", async () => {
     const { monitor, latest } = engine();
