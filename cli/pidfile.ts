@@ -103,7 +103,7 @@ export function acquirePidfile(file: string, pid = process.pid): () => void {
       if (text === undefined) continue; // removed meanwhile: try again at once
       const holder = parsePidRecord(text);
       if (holder && holder.pid !== pid && isLive(holder)) throw new AlreadyRunning(holder.pid, file);
-      if (!removeStale(file, text, record)) pause(RETRY_PAUSE_MS);
+      if (!removeStalePidfile(file, text, record)) pause(RETRY_PAUSE_MS);
     }
   } finally {
     rmSync(own, { force: true });
@@ -133,9 +133,10 @@ function placeAtomically(own: string, file: string, record: string): boolean {
 
 /**
  * Removes a pidfile judged stale, under the takeover lock and only while it still holds `stale`
- * (a racer may have taken over already). False when another start holds the lock.
+ * (a racer may have taken over already: its fresh file stays). False when another start holds
+ * the lock. `record` is the caller's own pidfile text, written into the lock.
  */
-function removeStale(file: string, stale: string, record: string): boolean {
+export function removeStalePidfile(file: string, stale: string, record: string): boolean {
   const lock = `${file}.takeover`;
   try {
     writeFileSync(lock, record, { flag: "wx", mode: 0o600 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { buildSync } from "esbuild";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { acquirePidfile, AlreadyRunning, livePidIn, parsePidRecord, pidRecordFor } from "../../cli/pidfile.js";
+import { acquirePidfile, AlreadyRunning, livePidIn, parsePidRecord, pidRecordFor, removeStalePidfile } from "../../cli/pidfile.js";
 import { readProcessStart } from "../../monitor/process-identity.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 
@@ -95,6 +95,22 @@ describe("the pidfile", () => {
     const release = acquirePidfile(file);
     expect(livePidIn(file)).toBe(process.pid);
     release();
+  });
+
+  it("never removes a racer's fresh pidfile in place of the stale one it judged (the race two starts could both win)", () => {
+    const file = pidFile();
+    const stale = "999999\nstart 1\n";
+    // Start A read the stale file; meanwhile start B removed it and took the pidfile.
+    const fresh = pidRecordFor(process.pid);
+    writeFileSync(file, fresh);
+    expect(removeStalePidfile(file, stale, "4242\n")).toBe(true);
+    expect(readFileSync(file, "latin1")).toBe(fresh); // B's file stays: A then finds a live holder
+    expect(existsSync(`${file}.takeover`)).toBe(false);
+    // While B holds the takeover lock, A waits its turn instead of removing anything.
+    writeFileSync(`${file}.takeover`, "4243\n");
+    writeFileSync(file, stale);
+    expect(removeStalePidfile(file, stale, "4242\n")).toBe(false);
+    expect(readFileSync(file, "latin1")).toBe(stale);
   });
 
   it("lets exactly one of several starts racing on a stale pidfile win", async () => {
