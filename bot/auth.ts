@@ -1,17 +1,13 @@
 import type { MiddlewareFn } from "grammy";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import type { GaiaContext } from "./context.js";
+import { CHAT_ANSWERS } from "./render/answers.js";
 
 const HOUR_MS = 60 * 60 * 1000;
 /** Audit rows per stranger per hour; beyond it attempts are counted into the next row, not lost. */
 const AUDITS_PER_HOUR = 30;
 /** Strangers remembered for the hourly notice; a flood of new ids must not grow memory forever. */
 const MAX_REMEMBERED = 10_000;
-
-/** What a stranger is told (at most once an hour) and shown on a button press. */
-export const NOT_AUTHORIZED = "You are not authorized to use this bot.";
-/** What an admin is told in a group that is not the alert chat. */
-export const WRONG_CHAT = "Gaia answers its admins in private chats and in its alert chat only.";
 
 export interface AdminsOnlyOptions {
   admins: readonly number[];
@@ -98,7 +94,7 @@ export function adminsOnly(options: AdminsOnlyOptions): MiddlewareFn<GaiaContext
       stranger.suppressed++;
     }
 
-    const notice = isAdmin ? WRONG_CHAT : NOT_AUTHORIZED;
+    const notice = isAdmin ? CHAT_ANSWERS.wrongChat : CHAT_ANSWERS.notAuthorized;
     if (pressed) {
       await ctx.answerCallbackQuery({ text: notice });
       return;

@@ -10,6 +10,7 @@ import { retryTransientErrors } from "./telegram-retry.js";
 import { COMMANDS } from "./command-list.js";
 import type { GaiaContext } from "./context.js";
 import { htmlParseMode } from "./html-parse-mode.js";
+import { CHAT_ANSWERS } from "./render/answers.js";
 import { renderUnknownCommand } from "./render/help.js";
 
 export interface BotOptions {
@@ -54,10 +55,10 @@ export function createBot(options: BotOptions): Bot<GaiaContext> {
   bot.catch(async (error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "a chat handler failed");
     if (error.ctx.callbackQuery) {
-      await error.ctx.answerCallbackQuery({ text: "Something went wrong; see gaia's log." }).catch(() => undefined);
+      await error.ctx.answerCallbackQuery({ text: CHAT_ANSWERS.failedPress }).catch(() => undefined);
     } else if (error.ctx.message && error.ctx.chat) {
       // A command that failed still gets an answer, so the admin is not left waiting.
-      await error.ctx.reply("Something went wrong with that; see gaia's log.").catch(() => undefined);
+      await error.ctx.reply(CHAT_ANSWERS.failedCommand).catch(() => undefined);
     }
   });
   return bot;
@@ -78,7 +79,7 @@ export function installFeatures(bot: Bot<GaiaContext>, features: readonly Compos
       await ctx.reply(renderUnknownCommand(command).text);
     }
   });
-  bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: "This button is no longer active." }));
+  bot.on("callback_query", (ctx) => ctx.answerCallbackQuery({ text: CHAT_ANSWERS.inactiveButton }));
 }
 
 /**

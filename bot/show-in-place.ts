@@ -1,6 +1,7 @@
 import { GrammyError } from "grammy";
 import type { Message } from "grammy/types";
 import type { GaiaContext } from "./context.js";
+import { CHAT_ANSWERS } from "./render/answers.js";
 import type { RenderedMessage } from "./render/html.js";
 import { plainTextOf } from "./render/paginate.js";
 
@@ -12,7 +13,7 @@ import { plainTextOf } from "./render/paginate.js";
 export async function showInPlace(ctx: GaiaContext, rendered: RenderedMessage): Promise<void> {
   const message = ctx.callbackQuery?.message;
   if (message && "text" in message && isShown(message, rendered)) {
-    await ctx.answerCallbackQuery({ text: "Up to date" });
+    await ctx.answerCallbackQuery({ text: CHAT_ANSWERS.upToDate });
     return;
   }
   try {
@@ -21,11 +22,11 @@ export async function showInPlace(ctx: GaiaContext, rendered: RenderedMessage): 
     if (!(error instanceof GrammyError)) throw error;
     // Only formatting could differ unseen by the check above; the reader already sees this.
     if (/message is not modified/i.test(error.description)) {
-      await ctx.answerCallbackQuery({ text: "Up to date" });
+      await ctx.answerCallbackQuery({ text: CHAT_ANSWERS.upToDate });
       return;
     }
     if (/message to edit not found|message can't be edited|MESSAGE_ID_INVALID/i.test(error.description)) {
-      await ctx.answerCallbackQuery({ text: "This message can no longer be updated; send the command again." });
+      await ctx.answerCallbackQuery({ text: CHAT_ANSWERS.cannotUpdate });
       return;
     }
     throw error;

@@ -2,9 +2,7 @@ import { Composer } from "grammy";
 import type { HistoryPage } from "../../queries/history-timeline.js";
 import { HISTORY_DATA, parseHistoryButton } from "../callback-data.js";
 import type { GaiaContext } from "../context.js";
-import { html } from "../render/html.js";
-import { renderHistory } from "../render/history.js";
-import { truncatePlain } from "../render/paginate.js";
+import { renderHistory, renderHistoryUsage } from "../render/history.js";
 import { showInPlace } from "../show-in-place.js";
 
 /** What /history reads: a page of the timeline, and whether a subject is configured. */
@@ -24,7 +22,7 @@ export function historyFeature(deps: HistoryDeps): Composer<GaiaContext> {
   composer.command("history", async (ctx) => {
     const argument = ctx.match.trim().toLowerCase();
     if (argument !== "" && !SUBJECT.test(argument)) {
-      await ctx.reply(html`"${truncatePlain(argument, 64)}" is not a service or task name. Send /history, or /history SERVICE.`);
+      await ctx.reply(renderHistoryUsage(argument).text);
       return;
     }
     const subject = argument === "" ? null : argument;

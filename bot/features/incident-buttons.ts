@@ -10,7 +10,7 @@ import { RestartInProgress, type ServiceRestarter } from "../../incidents/servic
 import { incidentButton, INCIDENT_DATA, parseIncidentButton } from "../callback-data.js";
 import type { GaiaContext } from "../context.js";
 import { PendingConfirmations } from "../pending-confirmations.js";
-import { INCIDENT_ANSWERS, renderRestartResult } from "../render/incident-actions.js";
+import { INCIDENT_ANSWERS, INCIDENT_BUTTONS, renderRestartResult } from "../render/incident-actions.js";
 import { actorOf, DEFAULT_MUTE_MS } from "./mute.js";
 
 /** How long the second tap of a restart may wait. */
@@ -65,7 +65,7 @@ export function incidentButtonsFeature(deps: IncidentButtonsDeps): Composer<Gaia
       const subject = incident.subjectName;
       const now = deps.now();
       const mute = await deps.mutes.mute(subject, new Date(now.getTime() + DEFAULT_MUTE_MS), actor);
-      await answer(INCIDENT_ANSWERS.muted(subject, hhmm(mute.until)));
+      await answer(INCIDENT_ANSWERS.muted(subject, mute.until));
       await editKeyboard(ctx, deps.logger, (keyboard) => removeButton(keyboard, incidentButton("mute", id)));
       return;
     }
@@ -77,12 +77,12 @@ export function incidentButtonsFeature(deps: IncidentButtonsDeps): Composer<Gaia
       if (incident.status !== "open") return void (await answer(INCIDENT_ANSWERS.resolved));
       if (deps.restarter.isRunning(service.name)) return void (await answer(INCIDENT_ANSWERS.restartRunning(service.name)));
       const button = findButton(ctx.callbackQuery.message?.reply_markup, incidentButton("restart", id));
-      pending.add(id, { buttonText: button?.text ?? "Restart" }, deps.now().getTime());
+      pending.add(id, { buttonText: button?.text ?? INCIDENT_BUTTONS.restart }, deps.now().getTime());
       await answer(INCIDENT_ANSWERS.confirmRestart(service.name));
       await editKeyboard(ctx, deps.logger, (keyboard) =>
         replaceButton(keyboard, incidentButton("restart", id), [
-          { text: `⚠️ Confirm restart ${service.name}`, callback_data: incidentButton("confirm", id) },
-          { text: "Cancel", callback_data: incidentButton("cancel", id) },
+          { text: INCIDENT_BUTTONS.confirmRestart(service.name), callback_data: incidentButton("confirm", id) },
+          { text: INCIDENT_BUTTONS.cancel, callback_data: incidentButton("cancel", id) },
         ]),
       );
       return;
@@ -93,7 +93,7 @@ export function incidentButtonsFeature(deps: IncidentButtonsDeps): Composer<Gaia
     const restore = () =>
       editKeyboard(ctx, deps.logger, (keyboard) =>
         replaceButton(removeButton(keyboard, incidentButton("cancel", id)), incidentButton("confirm", id), [
-          { text: waiting?.value.buttonText ?? "Restart", callback_data: incidentButton("restart", id) },
+          { text: waiting?.value.buttonText ?? INCIDENT_BUTTONS.restart, callback_data: incidentButton("restart", id) },
         ]),
       );
     if (action === "cancel") {
@@ -159,8 +159,4 @@ function removeButton(keyboard: Keyboard, data: string): Keyboard {
 
 function replaceButton(keyboard: Keyboard, data: string, replacement: InlineKeyboardButton[]): Keyboard {
   return keyboard.map((row) => row.flatMap((button) => ("callback_data" in button && button.callback_data === data ? replacement : [button])));
-}
-
-function hhmm(date: Date): string {
-  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
 }

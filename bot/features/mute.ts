@@ -1,10 +1,9 @@
 import { Composer } from "grammy";
 import type { MuteList } from "../../alerts/mute-list.js";
 import { didYouMean } from "../../config/did-you-mean.js";
-import { formatDuration, parseDuration } from "../../config/durations.js";
+import { parseDuration } from "../../config/durations.js";
 import type { GaiaContext } from "../context.js";
-import { truncatePlain } from "../render/paginate.js";
-import { renderMuted, renderMuteList, renderMuteProblem, renderUnmuted } from "../render/mute.js";
+import { renderMuted, renderMuteList, renderMuteProblem, renderUnmuted, type MuteProblem } from "../render/mute.js";
 
 /** The default and the longest mute. */
 export const DEFAULT_MUTE_MS = 60 * 60_000;
@@ -30,13 +29,13 @@ export function muteFeature(deps: MuteDeps): Composer<GaiaContext> {
     if (!subjectWord) return void (await reply(ctx, renderMuteList(deps.mutes.active(), deps.now())));
     const subject = checkSubject(subjectWord, deps.subjects);
     if ("problem" in subject) return void (await reply(ctx, renderMuteProblem(subject.problem)));
-    if (rest.length > 0) return void (await reply(ctx, renderMuteProblem(`Too many words after /mute ${subject.name}.`)));
+    if (rest.length > 0) return void (await reply(ctx, renderMuteProblem({ kind: "tooManyWords", subject: subject.name })));
     const durationMs = durationWord === undefined ? DEFAULT_MUTE_MS : parseDuration(durationWord);
     if (durationMs === undefined || durationMs <= 0) {
-      return void (await reply(ctx, renderMuteProblem(`"${truncatePlain(durationWord ?? "", 64)}" is not a duration; write it like 30m, 2h or 1d.`)));
+      return void (await reply(ctx, renderMuteProblem({ kind: "notADuration", word: durationWord ?? "" })));
     }
     if (durationMs > MAX_MUTE_MS) {
-      return void (await reply(ctx, renderMuteProblem(`At most ${formatDuration(MAX_MUTE_MS)}: a longer silence is better done by removing the service from gaia.yml.`)));
+      return void (await reply(ctx, renderMuteProblem({ kind: "tooLong", maxMs: MAX_MUTE_MS })));
     }
     const now = deps.now();
     const mute = await deps.mutes.mute(subject.name, new Date(now.getTime() + durationMs), actorOf(ctx));
@@ -45,7 +44,7 @@ export function muteFeature(deps: MuteDeps): Composer<GaiaContext> {
 
   composer.command("unmute", async (ctx) => {
     const words = ctx.match.trim().split(/\s+/).filter(Boolean);
-    if (words.length !== 1) return void (await reply(ctx, renderMuteProblem("Say what to unmute: a service, a task, or all.")));
+    if (words.length !== 1) return void (await reply(ctx, renderMuteProblem({ kind: "unmuteWhat" })));
     const subject = checkSubject(words[0], deps.subjects);
     if ("problem" in subject) return void (await reply(ctx, renderMuteProblem(subject.problem)));
     const wasMuted = await deps.mutes.unmute(subject.name, actorOf(ctx));
@@ -59,12 +58,9 @@ export function actorOf(ctx: GaiaContext): string {
   return ctx.from ? `telegram:${ctx.from.id}` : "telegram";
 }
 
-function checkSubject(word: string, subjects: readonly string[]): { name: string } | { problem: string } {
+function checkSubject(word: string, subjects: readonly string[]): { name: string } | { problem: MuteProblem } {
   const name = word.toLowerCase();
   if (name === "all" || subjects.includes(name)) return { name };
   const suggestion = didYouMean(name, subjects);
-  // At most 20 names: a long list would not fit in a message (nor help anyone).
-  const listed = subjects.length > 20 ? `${subjects.slice(0, 20).join(", ")} and ${subjects.length - 20} more` : subjects.join(", ");
-  const known = subjects.length ? `Known: ${listed}, or all.` : "No services or tasks are configured; use all.";
-  return { problem: `There is no service or task named "${truncatePlain(word, 64)}".${suggestion ? ` Did you mean ${suggestion}?` : ""} ${known}` };
+  return { problem: { kind: "unknownSubject", word, subjects, ...(suggestion ? { suggestion } : {}) } };
 }

@@ -3,9 +3,7 @@ import type { TopProcessesOrder } from "../../monitor/snapshot.js";
 import type { TopView } from "../../monitor/top-sampler.js";
 import { parseTopButton, TOP_DATA } from "../callback-data.js";
 import type { GaiaContext } from "../context.js";
-import { html } from "../render/html.js";
-import { renderTop } from "../render/top.js";
-import { truncatePlain } from "../render/paginate.js";
+import { renderTop, renderTopUsage } from "../render/top.js";
 import { showInPlace } from "../show-in-place.js";
 
 /** Processes shown by /top: enough to find the culprit, short enough for a phone screen. */
@@ -26,7 +24,7 @@ export function topFeature(deps: TopDeps): Composer<GaiaContext> {
     const argument = ctx.match.trim().toLowerCase();
     const order = parseOrder(argument);
     if (!order) {
-      await ctx.reply(html`Sort by cpu or memory, e.g. /top memory (not "${truncatePlain(argument, 64)}").`);
+      await ctx.reply(renderTopUsage(argument).text);
       return;
     }
     const message = renderTop(await deps.view(order, TOP_PROCESS_COUNT));

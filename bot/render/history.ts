@@ -73,3 +73,8 @@ function entryLine(entry: HistoryEntry): string {
     }
   }
 }
+
+/** The answer to /history with an argument that cannot be a service or task name. */
+export function renderHistoryUsage(argument: string): RenderedMessage {
+  return { text: html`"${truncatePlain(argument, 64)}" is not a service or task name. Send /history, or /history SERVICE.` };
+}

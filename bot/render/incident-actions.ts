@@ -1,5 +1,6 @@
 import type { RestartResult } from "../../incidents/service-restarter.js";
 import { escapeTail } from "./alert.js";
+import { formatClock } from "./figures.js";
 import { html, type RenderedMessage } from "./html.js";
 
 /** The answers shown by the alert buttons (callback query answers: plain text, ≤ 200 characters). */
@@ -8,7 +9,7 @@ export const INCIDENT_ANSWERS = {
   alreadyAcknowledged: (by: string) => `Already acknowledged by ${by}.`,
   resolved: "This incident is already resolved.",
   unknown: "This incident is no longer known.",
-  muted: (subject: string, until: string) => `Muted ${subject} until ${until}. /unmute ${subject} ends it early.`,
+  muted: (subject: string, until: Date) => `Muted ${subject} until ${formatClock(until)}. /unmute ${subject} ends it early.`,
   noRestart: "This service has no restart command in gaia.yml.",
   hostMute: "The host is muted only with /mute all.",
   confirmRestart: (subject: string) => `Tap “Confirm restart” within a minute to restart ${subject}.`,
@@ -16,6 +17,13 @@ export const INCIDENT_ANSWERS = {
   restarting: (subject: string) => `Restarting ${subject}…`,
   restartRunning: (subject: string) => `A restart of ${subject} is already running.`,
   restartCancelled: "Restart cancelled.",
+} as const;
+
+/** The labels of the Restart button and of the Confirm / Cancel pair that replaces it for a minute. */
+export const INCIDENT_BUTTONS = {
+  restart: "Restart",
+  confirmRestart: (subject: string) => `⚠️ Confirm restart ${subject}`,
+  cancel: "Cancel",
 } as const;
 
 /** The message that reports a restart: exit status, duration and the end of its output. */

@@ -1,7 +1,7 @@
 import type { ActiveMute } from "../../alerts/mute-list.js";
 import { formatDuration } from "../../config/durations.js";
 import { html, type RenderedMessage } from "./html.js";
-import { fitBlocks } from "./paginate.js";
+import { fitBlocks, truncatePlain } from "./paginate.js";
 
 /** The usage line of /mute and /unmute. */
 const USAGE = "/mute SERVICE|all [DURATION] (default 1h), /unmute SERVICE|all";
@@ -34,9 +34,39 @@ export function renderMuteList(mutes: readonly ActiveMute[], now: Date): Rendere
   };
 }
 
-/** A /mute or /unmute that could not be understood. */
-export function renderMuteProblem(problem: string): RenderedMessage {
-  return { text: html`${problem}\nUsage: ${USAGE}` };
+/** Why a /mute or /unmute could not be done, as facts. */
+export type MuteProblem =
+  | { kind: "unknownSubject"; word: string; suggestion?: string; subjects: readonly string[] }
+  | { kind: "tooManyWords"; subject: string }
+  | { kind: "notADuration"; word: string }
+  | { kind: "tooLong"; maxMs: number }
+  | { kind: "unmuteWhat" };
+
+/** Subjects listed at most in a problem: a long list would not fit in a message (nor help anyone). */
+const LISTED_AT_MOST = 20;
+
+/** A /mute or /unmute that could not be understood, with the usage. */
+export function renderMuteProblem(problem: MuteProblem): RenderedMessage {
+  return { text: html`${muteProblemSentence(problem)}\nUsage: ${USAGE}` };
+}
+
+function muteProblemSentence(problem: MuteProblem): string {
+  switch (problem.kind) {
+    case "unknownSubject": {
+      const { subjects } = problem;
+      const listed = subjects.length > LISTED_AT_MOST ? `${subjects.slice(0, LISTED_AT_MOST).join(", ")} and ${subjects.length - LISTED_AT_MOST} more` : subjects.join(", ");
+      const known = subjects.length ? `Known: ${listed}, or all.` : "No services or tasks are configured; use all.";
+      return `There is no service or task named "${truncatePlain(problem.word, 64)}".${problem.suggestion ? ` Did you mean ${problem.suggestion}?` : ""} ${known}`;
+    }
+    case "tooManyWords":
+      return `Too many words after /mute ${problem.subject}.`;
+    case "notADuration":
+      return `"${truncatePlain(problem.word, 64)}" is not a duration; write it like 30m, 2h or 1d.`;
+    case "tooLong":
+      return `At most ${formatDuration(problem.maxMs)}: a longer silence is better done by removing the service from gaia.yml.`;
+    case "unmuteWhat":
+      return "Say what to unmute: a service, a task, or all.";
+  }
 }
 
 function clock(date: Date, now: Date): string {

@@ -1,7 +1,7 @@
 import type { TopView } from "../../monitor/top-sampler.js";
 import { topButton } from "../callback-data.js";
 import { formatBytes, formatBytesShort, formatClockSeconds, formatPercent } from "./figures.js";
-import { escapeHtml, type RenderedMessage } from "./html.js";
+import { escapeHtml, html, type RenderedMessage } from "./html.js";
 import { truncatePlain } from "./paginate.js";
 
 /** How much of a command line fits a phone's monospace line under its process. */
@@ -47,4 +47,9 @@ export function renderTop(view: TopView): RenderedMessage {
       ],
     },
   };
+}
+
+/** The answer to /top with an order it does not know. */
+export function renderTopUsage(argument: string): RenderedMessage {
+  return { text: html`Sort by cpu or memory, e.g. /top memory (not "${truncatePlain(argument, 64)}").` };
 }

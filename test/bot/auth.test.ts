@@ -1,11 +1,14 @@
 import { Bot } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import { describe, expect, it } from "vitest";
-import { adminsOnly, NOT_AUTHORIZED, WRONG_CHAT } from "../../bot/auth.js";
+import { adminsOnly } from "../../bot/auth.js";
+import { CHAT_ANSWERS } from "../../bot/render/answers.js";
 import type { GaiaContext } from "../../bot/context.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
 import { deferCleanups } from "../helpers/cleanups.js";
 import { tempDatabase } from "../helpers/temp-database.js";
+
+const { notAuthorized: NOT_AUTHORIZED, wrongChat: WRONG_CHAT } = CHAT_ANSWERS;
 
 const ADMIN = 42;
 const STRANGER = 666;
