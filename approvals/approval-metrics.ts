@@ -30,6 +30,8 @@ export function registerApprovalMetrics(registry: Registry, requests: ApprovalRe
       this.set((await requests.pending()).length);
     },
   });
+  // Every outcome's series exists at 0 from the start, so that rate() sees the first one.
+  for (const outcome of ["approved", "denied", "expired"]) settled.inc({ outcome }, 0);
   requests.onCreated(() => created.inc());
   requests.onSettled((request) => {
     settled.inc({ outcome: request.status });

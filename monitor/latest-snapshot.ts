@@ -8,6 +8,7 @@ import type { Snapshot } from "./snapshot.js";
 export class LatestSnapshot {
   private latest: Snapshot | undefined;
   private readonly waiters = new Set<(snapshot: Snapshot) => void>();
+  private readonly listeners = new Set<(snapshot: Snapshot) => void>();
 
   /** The newest snapshot, or undefined before the first probe has finished. */
   current(): Snapshot | undefined {
@@ -41,5 +42,11 @@ export class LatestSnapshot {
   update(snapshot: Snapshot): void {
     this.latest = snapshot;
     for (const waiter of [...this.waiters]) waiter(snapshot);
+    for (const listener of this.listeners) listener(snapshot);
+  }
+
+  /** Hears every snapshot as it arrives (the metrics' CPU-seconds counters add up each interval). */
+  onUpdate(listener: (snapshot: Snapshot) => void): void {
+    this.listeners.add(listener);
   }
 }

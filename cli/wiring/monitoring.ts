@@ -20,6 +20,8 @@ import { IncidentRecorder } from "../../incidents/incident-recorder.js";
 import type { LatestSnapshot } from "../../monitor/latest-snapshot.js";
 import { MonitorEngine } from "../../incidents/monitor-engine.js";
 import { registerMonitorMetrics } from "../../jobs/monitor-metrics.js";
+import { mountPointOf } from "../../monitor/mount-point.js";
+import { packageVersion } from "../package-version.js";
 import { createProbe } from "../../monitor/probe.js";
 import { SampleRecorder } from "../../queries/sample-recorder.js";
 import { ServiceRestarter } from "../../incidents/service-restarter.js";
@@ -59,6 +61,8 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     openIncidents: () => dataSource.getRepository(Incident).countBy({ status: "open" }),
     jobStats: () => scheduler.stats(),
     now,
+    diskMountpoint: mountPointOf(paths.home),
+    version: packageVersion(),
   });
   // A full disk: alerts wait in memory and are sent from there (see incident-recorder.ts).
   const held = new HeldAlerts();

@@ -69,6 +69,14 @@ describe("the container image (Dockerfile, .dockerignore, compose.yaml)", () => 
     }
     expect(result.status, result.stderr).toBe(0);
 
+    // While it runs: /metrics as Prometheus 2.42's promtool reads it (when promtool is installed).
+    if (spawnSync("promtool", ["--version"]).status === 0) {
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+      const lint = spawnSync("promtool", ["check", "metrics"], { input: metrics, encoding: "utf8" });
+      expect(lint.stdout + lint.stderr).toBe("");
+      expect(metrics).toMatch(/^gaia_build_info\{/m);
+    }
+
     expect(await gaia.stop()).toBe(0);
     result = healthcheck();
     expect(result.status).toBe(1);
