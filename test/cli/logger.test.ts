@@ -70,4 +70,13 @@ describe("the log", () => {
     logger.error("still alive");
     await closeLogger(logger);
   });
+
+  it("drops a line logged after it was closed instead of throwing (late lines during shutdown)", async () => {
+    const h = makeTempHome();
+    homes.push(h);
+    const logger = await createLogger({ level: "info", logDir: join(h.home, ".tmp", "logs"), toStdout: false });
+    logger.info("before");
+    await closeLogger(logger);
+    expect(() => logger.warn("a poller finishing late")).not.toThrow();
+  });
 });
