@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually, monitoringHarness, NODE_NAME, type MonitoringHarness } from "./monitoring-harness.js";
+import { ADMIN, eventually, monitoringHarness, NODE_NAME, type MonitoringHarness } from "./monitoring-harness.js";
 
 const DOWN_WINDOW_MS = 1000 * (2 + 1) + 10_000;
 
@@ -78,6 +78,37 @@ describe("delivery guarantees", () => {
     expect(copies).toHaveLength(2);
     expect(copies[0].plainText).not.toContain("Possibly a repeat");
     await eventually(() => h.query<{ status: string }>("SELECT status FROM outbox WHERE kind = 'alert' AND payload LIKE '%\"subject\":\"agent\"%'")[0].status === "delivered", 10_000, "the row settled");
+    expect(h.tg.rejections).toEqual([]);
+  }, 120_000);
+
+  it("does not send a recovery alone when the service's down alert was muted before it could go out", async () => {
+    const h = (harness = await monitoringHarness(() => ["services:", "  - name: agent", `    match: { process: ${NODE_NAME}, args: e2e-unsent }`].join("\n")));
+    await h.startService("e2e-unsent");
+    h.startGaia();
+    await h.tg.waitForMessage("Gaia started", { timeoutMs: 20_000 });
+    await eventually(async () => (await h.metric('gaia_service_up{service="agent"}')) === 1, 15_000, "agent seen up");
+
+    // The down alert cannot get through for a while; meanwhile the admin mutes the service.
+    h.tg.failNext("sendMessage", 6, { status: 502, textMatching: /agent is down/ });
+    await h.killService("e2e-unsent");
+    await h.tg.waitForCall("sendMessage", (call) => call.injected && call.status === 502, DOWN_WINDOW_MS);
+    h.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/mute agent 15s" });
+    await h.tg.waitForMessage(/agent is muted for/, { timeoutMs: 15_000 });
+    const agentRows = () =>
+      h.query<{ status: string; payload: string }>("SELECT status, payload FROM outbox WHERE kind = 'alert' ORDER BY id").filter((r) => JSON.parse(r.payload).subject === "agent");
+    await eventually(() => agentRows()[0]?.status === "muted", 30_000, "the down alert settled as muted");
+
+    // The mute ends, then it comes back: nobody in the chat heard it was down, so "back up" would
+    // be news about nothing (a recovery while still muted is not queued at all).
+    await eventually(() => h.query<{ n: number }>("SELECT count(*) AS n FROM mutes WHERE until > datetime('now')")[0].n === 0, 30_000, "the mute ended");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await h.startService("e2e-unsent");
+    await eventually(() => agentRows().length === 2 && agentRows()[1].status !== "pending", DOWN_WINDOW_MS + 10_000, "the recovery settled");
+    expect(agentRows().map((r) => [JSON.parse(r.payload).change, r.status])).toEqual([
+      ["opened", "muted"],
+      ["resolved", "muted"],
+    ]);
+    expect(h.sent(/agent is (down|back up)|agent was down/)).toEqual([]);
     expect(h.tg.rejections).toEqual([]);
   }, 120_000);
 });
