@@ -89,8 +89,8 @@ export function rotateFeature(deps: RotateDeps): Composer<GaiaContext> {
   const outer = new Composer<OuterContext>();
   const chat = deps.rotation;
   if (!chat) {
-    outer.command("rotate", (ctx) => ctx.reply(renderRotationUnavailable(deps.githubConfigured).text, { parse_mode: "HTML" }));
-    outer.command("cancel", (ctx) => ctx.reply(renderNothingToCancel().text, { parse_mode: "HTML" }));
+    outer.command("rotate", (ctx) => ctx.reply(renderRotationUnavailable(deps.githubConfigured).text));
+    outer.command("cancel", (ctx) => ctx.reply(renderNothingToCancel().text));
     return outer as unknown as Composer<GaiaContext>;
   }
 
@@ -98,12 +98,12 @@ export function rotateFeature(deps: RotateDeps): Composer<GaiaContext> {
 
   outer.command("cancel", async (ctx) => {
     if (ctx.conversation.active("rotate") === 0) {
-      await ctx.reply(renderNothingToCancel().text, { parse_mode: "HTML" });
+      await ctx.reply(renderNothingToCancel().text);
       return;
     }
     await ctx.conversation.exit("rotate");
     const rolledBack = await cancelUnfinished(chat, `telegram:${ctx.from?.id ?? 0}`, "cancelled with /cancel");
-    await ctx.reply(renderRotationCancelled(rolledBack).text, { parse_mode: "HTML" });
+    await ctx.reply(renderRotationCancelled(rolledBack).text);
   });
 
   // The conversation is registered here: `enter()` (the notice's Start rotation) works only
@@ -134,13 +134,13 @@ export function rotateFeature(deps: RotateDeps): Composer<GaiaContext> {
     if (pressed.action === "rollback") {
       await ctx.answerCallbackQuery({ text: ROTATION_BUTTON_ANSWERS.rolledBack });
       const outcome = await attempt(() => chat.runner.rollBack(row.id, "rolled back by an admin after a restart", actor));
-      await ctx.reply((outcome.ok ? renderRotationCancelled(true) : renderRotationProblem(outcome.reason)).text, { parse_mode: "HTML" });
+      await ctx.reply((outcome.ok ? renderRotationCancelled(true) : renderRotationProblem(outcome.reason)).text);
       return;
     }
     await ctx.answerCallbackQuery({ text: ROTATION_BUTTON_ANSWERS.resumed });
-    const progress = await ctx.reply(renderRotationProgress({ step: row.step }).text, { parse_mode: "HTML" });
+    const progress = await ctx.reply(renderRotationProgress({ step: row.step }).text);
     const summary = await finishWithProgress(chat, row.id, actor, progress.chat.id, progress.message_id);
-    await ctx.reply(renderRotationSummary(summary).text, { parse_mode: "HTML" });
+    await ctx.reply(renderRotationSummary(summary).text);
   });
 
   outer.command("rotate", (ctx) => ctx.conversation.enter("rotate"));
@@ -150,20 +150,20 @@ export function rotateFeature(deps: RotateDeps): Composer<GaiaContext> {
 /** The guided flow: plan → Start → (pat: paste) → verification → Confirm → progress → summary. */
 async function rotateFlow(conversation: RotateConversation, ctx: GaiaContext, chat: RotationChat): Promise<void> {
   const actor = `telegram:${ctx.from?.id ?? 0}`;
-  const html = { parse_mode: "HTML" as const, link_preview_options: { is_disabled: true } };
+  const noPreview = { link_preview_options: { is_disabled: true } };
   const plan = await conversation.external(() => attempt(() => planOf(chat)));
-  if (!plan.ok) return void (await ctx.reply(renderRotationProblem(plan.reason).text, html));
+  if (!plan.ok) return void (await ctx.reply(renderRotationProblem(plan.reason).text, noPreview));
   if ((await choose(conversation, ctx, renderRotationPlan(plan.value).text, ["start", "cancel"])) !== "start") {
-    return void (await ctx.reply(renderRotationCancelled(false).text, html));
+    return void (await ctx.reply(renderRotationCancelled(false).text, noPreview));
   }
 
   const requested = await conversation.external(() => attempt(async () => (await chat.runner.request({ trigger: "chat", actor })).id));
-  if (!requested.ok) return void (await ctx.reply(renderRotationProblem(requested.reason).text, html));
+  if (!requested.ok) return void (await ctx.reply(renderRotationProblem(requested.reason).text, noPreview));
   const id = requested.value;
 
   let staged: Outcome<unknown>;
   if (chat.identity === "pat") {
-    await ctx.reply(renderPasteToken(chat.tokenPageUrl, plan.value.current?.login).text, html);
+    await ctx.reply(renderPasteToken(chat.tokenPageUrl, plan.value.current?.login).text, noPreview);
     for (;;) {
       const answer = await conversation.wait();
       const text = answer.message?.text ?? answer.message?.caption;
@@ -173,7 +173,7 @@ async function rotateFlow(conversation: RotateConversation, ctx: GaiaContext, ch
       }
       const token = text ? PASTED_TOKEN.exec(text)?.[1] : undefined;
       if (!token) {
-        await answer.reply(renderNotAToken().text, html);
+        await answer.reply(renderNotAToken().text, noPreview);
         continue;
       }
       // Gone from the chat before anything else happens; the token itself is never echoed.
@@ -184,7 +184,7 @@ async function rotateFlow(conversation: RotateConversation, ctx: GaiaContext, ch
   } else {
     staged = await conversation.external(() => attempt(async () => (await chat.runner.mintAndStage(id, actor)).newFingerprint));
   }
-  if (!staged.ok) return void (await ctx.reply(renderTokenRefused(staged.reason).text, html));
+  if (!staged.ok) return void (await ctx.reply(renderTokenRefused(staged.reason).text, noPreview));
 
   const verified = await conversation.external(() =>
     attempt(async () => {
@@ -192,15 +192,15 @@ async function rotateFlow(conversation: RotateConversation, ctx: GaiaContext, ch
       return { facts: viewOf(facts, rotation.newFingerprint ?? ""), warnings };
     }),
   );
-  if (!verified.ok) return void (await ctx.reply(renderTokenRefused(verified.reason).text, html));
+  if (!verified.ok) return void (await ctx.reply(renderTokenRefused(verified.reason).text, noPreview));
   if ((await choose(conversation, ctx, renderVerification(verified.value.facts, verified.value.warnings).text, ["confirm", "cancel"])) !== "confirm") {
     const rolledBack = await conversation.external(() => cancelUnfinished(chat, actor, "cancelled by an admin before confirming"));
-    return void (await ctx.reply(renderRotationCancelled(rolledBack).text, html));
+    return void (await ctx.reply(renderRotationCancelled(rolledBack).text, noPreview));
   }
 
-  const progress = await ctx.reply(renderRotationProgress({ step: "approved" }).text, html);
+  const progress = await ctx.reply(renderRotationProgress({ step: "approved" }).text, noPreview);
   const summary = await conversation.external(() => finishWithProgress(chat, id, actor, progress.chat.id, progress.message_id));
-  await ctx.reply(renderRotationSummary(summary).text, html);
+  await ctx.reply(renderRotationSummary(summary).text, noPreview);
 }
 
 /**
@@ -217,7 +217,7 @@ async function choose(conversation: RotateConversation, ctx: GaiaContext, text: 
       await next(); // hands the press to the waiting flow
     });
   }
-  await ctx.reply(text, { parse_mode: "HTML", reply_markup: menu, link_preview_options: { is_disabled: true } });
+  await ctx.reply(text, { reply_markup: menu, link_preview_options: { is_disabled: true } });
   for (;;) {
     const update = await conversation.wait();
     if (picked) return picked;
@@ -233,7 +233,7 @@ async function finishWithProgress(chat: RotationChat, id: number, actor: string,
     const text = renderRotationProgress({ step, ...(failed ? { failed } : {}) }).text;
     if (text === shown) return;
     shown = text;
-    await chat.api.editMessageText(chatId, messageId, text, { parse_mode: "HTML" }).catch((error: unknown) => chat.logger.warn({ err: error }, "cannot edit the rotation progress"));
+    await chat.api.editMessageText(chatId, messageId, text).catch((error: unknown) => chat.logger.warn({ err: error }, "cannot edit the rotation progress"));
   };
   try {
     await chat.runner.approve(id, actor);
