@@ -12,7 +12,7 @@ import type { TaskConfig } from "../config/types.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import { Incident } from "../entities/incident.js";
 import { Mute } from "../entities/mute.js";
-import type { StateStore } from "../entities/state-store.js";
+import { TASKS_STATE_KEY, type StateStore } from "../entities/state-store.js";
 import { TaskRun } from "../entities/task-run.js";
 import type { Logger } from "pino";
 import { OUTPUT_TAIL_LIMIT } from "../tasks/output-tail.js";
@@ -24,7 +24,7 @@ import { TaskIncidentRecorder } from "./task-incidents.js";
 import { evaluateTask, type FinishedRun, type OpenTaskIncident, type TaskFacts, type TaskRuleSettings } from "../tasks/task-rules.js";
 
 /** Where the tasks' bookkeeping lives in gaia.db's state table. */
-export const TASKS_STATE_KEY = "tasks.state";
+export { TASKS_STATE_KEY };
 
 /** What the task rules remember besides the rows: since when each task is known (reminders are incident columns). */
 interface TasksState {

@@ -53,7 +53,7 @@ export interface TaskStatus {
   expectMs: number | null;
   lastRun: TaskRunSummary | null;
   lastSuccessAt: string | null;
-  /** Last success's end + `expect`: when the next good run is due (null without `expect` or without a success). */
+  /** Last success's end (or when gaia first knew the task) + `expect`: when the next good run is due (null without `expect`). */
   nextExpectedAt: string | null;
   /** No success within `expect` + `grace` of the last success's end: the missed-run alert's rule. */
   overdue: boolean;
@@ -124,8 +124,11 @@ export interface StatusSources {
   >;
   pendingApprovals(now: Date): Promise<{ id: string; title: string; requester: string | null; createdAt: Date; expiresAt: Date }[]>;
   activeMutes(now: Date): Promise<{ subject: string; until: Date; mutedBy: string }[]>;
-  /** The newest run of a task and its newest successful run. */
-  taskRuns(task: string): Promise<{ last?: TaskRunFacts; lastSuccess?: TaskRunFacts }>;
+  /**
+   * The newest run of a task, its newest successful run, and when the monitor first knew the task
+   * (the missed-run clock's start before any good run).
+   */
+  taskRuns(task: string): Promise<{ last?: TaskRunFacts; lastSuccess?: TaskRunFacts; firstKnownAt?: Date }>;
   lastHeartbeat(): Promise<string | undefined>;
   /** The next scheduled rotation after `now`; undefined when rotation is off. */
   nextRotation(now: Date): Date | undefined;
@@ -182,12 +185,13 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
   });
 
   const tasks: TaskStatus[] = settings.tasks.map((task, i) => {
-    const { last, lastSuccess } = runs[i];
+    const { last, lastSuccess, firstKnownAt } = runs[i];
     const expectMs = task.expectMs ?? null;
-    // The missed-run alert's own rule (last success's end + expect + grace), so that /status never
-    // says overdue before the alert does, nor the other way round.
+    // The missed-run alert's own rule (last success's end, or since gaia first knew the task, +
+    // expect + grace), so that /status never says overdue before the alert does, nor the other way round.
     const successEnd = lastSuccess?.endedAt ?? null;
-    const deadline = successEnd ? missedDeadline({ task, firstKnownAt: successEnd, lastSuccess: { endedAt: successEnd } }) : undefined;
+    const since = successEnd ?? firstKnownAt;
+    const deadline = since ? missedDeadline({ task, firstKnownAt: since, ...(successEnd ? { lastSuccess: { endedAt: successEnd } } : {}) }) : undefined;
     const nextExpected = deadline && expectMs !== null ? new Date(deadline.getTime() - (task.graceMs ?? 0)) : null;
     const overdue = deadline !== undefined && now.getTime() > deadline.getTime();
     return {

@@ -5,7 +5,7 @@ import { ApprovalRequest } from "../entities/approval-request.js";
 import { Incident } from "../entities/incident.js";
 import { Mute } from "../entities/mute.js";
 import { Sample } from "../entities/sample.js";
-import { LAST_HEARTBEAT_KEY, type StateStore } from "../entities/state-store.js";
+import { LAST_HEARTBEAT_KEY, TASKS_STATE_KEY, type StateStore } from "../entities/state-store.js";
 import { TaskRun } from "../entities/task-run.js";
 import type { Snapshot } from "../monitor/snapshot.js";
 import type { StatusSources } from "./status-report.js";
@@ -41,12 +41,15 @@ export function databaseStatusSources(options: {
     activeMutes: (now) => dataSource.getRepository(Mute).find({ where: { until: MoreThan(now) }, order: { subject: "ASC" } }),
     taskRuns: async (task) => {
       const runs = dataSource.getRepository(TaskRun);
-      const [last, lastSuccess] = await Promise.all([
+      const [last, lastSuccess, tasksState] = await Promise.all([
         runs.findOne({ where: { task }, order: { startedAt: "DESC" } }),
         // By end time, as the missed-run rule reads it (tasks/task-rules.ts).
         runs.findOne({ where: { task, status: "succeeded" }, order: { endedAt: "DESC" } }),
+        options.state.get<{ firstKnownAt?: Record<string, unknown> }>(TASKS_STATE_KEY),
       ]);
-      return { last: last ?? undefined, lastSuccess: lastSuccess ?? undefined };
+      const known = tasksState?.firstKnownAt?.[task];
+      const firstKnownAt = typeof known === "string" && !Number.isNaN(Date.parse(known)) ? new Date(known) : undefined;
+      return { last: last ?? undefined, lastSuccess: lastSuccess ?? undefined, ...(firstKnownAt ? { firstKnownAt } : {}) };
     },
     lastHeartbeat: () => options.state.get<string>(LAST_HEARTBEAT_KEY),
     nextRotation: () => (options.rotationSchedule ? (options.rotation?.nextRotation() ?? nextCronRun(options.rotationSchedule)) : undefined),

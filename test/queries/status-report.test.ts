@@ -125,6 +125,13 @@ describe("the status report behind /status, GET /v1/status and gaia status", () 
     expect(deadline?.toISOString()).toBe("2026-06-01T14:00:00.000Z");
   });
 
+  it("for a task that never succeeded, counts from when gaia first knew it, as the missed-run alert does", async () => {
+    const neverRan = sources({ taskRuns: async (task) => (task === "backup" ? { firstKnownAt: new Date("2026-05-31T10:00:00Z") } : {}) });
+    const at = async (iso: string) => (await collectStatusReport(neverRan, settings, new Date(iso))).tasks[0];
+    expect(await at("2026-06-01T11:00:00Z")).toMatchObject({ lastRun: null, lastSuccessAt: null, nextExpectedAt: "2026-06-01T10:00:00.000Z", overdue: false });
+    expect((await at("2026-06-01T11:00:01Z")).overdue).toBe(true); // expect 1d + grace 1h after it was first known
+  });
+
   it("is the same report when nothing changed, whatever the clock says", async () => {
     const first = await collectStatusReport(sources(), settings, new Date("2026-06-01T12:00:01Z"));
     const second = await collectStatusReport(sources(), settings, new Date("2026-06-01T12:00:09Z"));
