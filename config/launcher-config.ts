@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "./config-error.js";
 import { loadEnvironment } from "./load-environment.js";
+import { readRegularFile } from "./read-regular-file.js";
 import { gaiaPaths, resolveHome } from "./paths.js";
 import type { Config, GaiaConfig } from "./types.js";
 import { writePrivateFileAtomic } from "./write-private-file.js";
@@ -48,12 +49,9 @@ export async function loadLauncherConfig(options: { processEnv: NodeJS.ProcessEn
 }
 
 async function validatedSettings(configFile: string, home: string, cacheFile: string): Promise<GaiaConfig> {
-  let text: string | undefined;
-  try {
-    text = readFileSync(configFile, "utf8");
-  } catch {
-    // Missing or unreadable: the validator says so in its own words.
-  }
+  // Missing, unreadable, a FIFO…: the validator says so in its own words (and never waits on it).
+  const read = readRegularFile(configFile, 16 * 1024 * 1024);
+  const text = read.ok ? read.text : undefined;
   const key = text === undefined ? undefined : cacheKey(text, home);
   if (key !== undefined) {
     const cached = readCache(cacheFile);

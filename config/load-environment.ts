@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { ConfigError } from "./config-error.js";
+import { describeUnreadable, readRegularFile } from "./read-regular-file.js";
 import { Secret } from "./secret.js";
 import type { GaiaEnvironment, GaiaPaths, LogLevel } from "./types.js";
 
@@ -90,20 +91,31 @@ export function hasDotenv(paths: GaiaPaths): boolean {
   return existsSync(paths.envFile);
 }
 
+/** A .env of secrets is a few KiB; a bigger one is a mistake (or a device), not read whole. */
+const MAX_DOTENV_BYTES = 1024 * 1024;
+
 function readDotenv(paths: GaiaPaths): Record<string, string> {
-  if (!existsSync(paths.envFile)) return {};
-  const mode = statSync(paths.envFile).mode;
+  // Never blocks on a FIFO, never reads a device: see readRegularFile.
+  const read = readRegularFile(paths.envFile, MAX_DOTENV_BYTES);
+  if (!read.ok) {
+    if (read.problem === "missing") return {};
+    const fix =
+      read.problem === "dangling-link"
+        ? "point it at your secrets file, or remove the link to run without one"
+        : read.problem === "directory"
+          ? "move it away and write the secrets as KEY=value lines in the file .private/.env (see .private.example/.env)"
+          : read.problem === "unreadable"
+            ? "make it a file readable by the user running gaia, mode 600"
+            : "make it a plain file of KEY=value lines, mode 600 (gaia reads it once at start and will not wait on it)";
+    throw new ConfigError([`.private/.env: ${describeUnreadable(read)}; ${fix}`]);
+  }
+  const mode = read.mode;
   if (process.platform !== "win32" && (mode & 0o077) !== 0) {
     throw new ConfigError([
-      `.private/.env: readable by group or others (mode ${(mode & 0o777).toString(8)}); secrets must be private: run chmod 600 ${paths.envFile}`,
+      `.private/.env: readable by group or others (mode ${mode.toString(8)}); secrets must be private: run chmod 600 ${paths.envFile}`,
     ]);
   }
-  let text: string;
-  try {
-    text = readFileSync(paths.envFile, "utf8");
-  } catch (error) {
-    throw new ConfigError([`.private/.env: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); make it a file readable by the user running gaia, mode 600`]);
-  }
+  const text = read.text;
   const problems: string[] = [];
   text.split(/\r?\n/).forEach((line, index) => {
     const trimmed = line.trim();

@@ -1,13 +1,16 @@
-import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve, basename } from "node:path";
 import { LineCounter, parseDocument, isAlias, isMap, isSeq, visit, type Document, type Pair, type YAMLMap } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "./config-error.js";
+import { describeUnreadable, readRegularFile } from "./read-regular-file.js";
 import { didYouMean } from "./did-you-mean.js";
 import { durationOutOfBounds } from "./duration-bounds.js";
 import { formatDuration, parseDuration } from "./durations.js";
 import { gaiaFileSchema, type GaiaFile } from "./schema.js";
 import type { GaiaConfig, ServiceConfig, TaskConfig } from "./types.js";
+
+/** Far above any real gaia.yml; a bigger file is not read whole. */
+const MAX_SETTINGS_BYTES = 16 * 1024 * 1024;
 
 /** The admin id used when no gaia.yml exists: the person at the console. */
 export const CONSOLE_ADMIN_ID = 0;
@@ -20,7 +23,9 @@ export const CONSOLE_ADMIN_ID = 0;
 export function loadSettings(file: string, home: string, options: { allowMissing?: boolean } = {}):
   { settings: GaiaConfig; usingDefaults: boolean } {
   const label = basename(file);
-  if (!existsSync(file)) {
+  // Never blocks on a FIFO, never reads a device; a dangling link is not "missing" (console mode).
+  const read = readRegularFile(file, MAX_SETTINGS_BYTES);
+  if (!read.ok && read.problem === "missing") {
     if (!options.allowMissing) {
       throw new ConfigError([
         `${label}: not found in ${home}; copy gaia.example.yml to gaia.yml and list your Telegram user id under telegram.admins`,
@@ -29,13 +34,11 @@ export function loadSettings(file: string, home: string, options: { allowMissing
     const parsed = gaiaFileSchema.parse({ telegram: { admins: [CONSOLE_ADMIN_ID] } });
     return { settings: toSettings(parsed, home), usingDefaults: true };
   }
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    // A directory or an unreadable file: a config problem to name, not a crash with a stack trace.
-    throw new ConfigError([`${label}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); make ${file} a file readable by the user running gaia`]);
+  if (!read.ok) {
+    // A directory, a FIFO or an unreadable file: a config problem to name, not a hang or a stack trace.
+    throw new ConfigError([`${label}: ${describeUnreadable(read)}; make ${file} a regular file readable by the user running gaia`]);
   }
+  const text = read.text;
   return { settings: parseSettings(text, home, label), usingDefaults: false };
 }
 

@@ -23,6 +23,6 @@ describe("the local API token file", () => {
       if (!(error instanceof ConfigError)) throw error;
       problems = error.problems;
     }
-    expect(problems).toEqual([`.private/api-token: cannot be read (EISDIR); remove ${apiTokenFile} and start gaia to make a new one`]);
+    expect(problems).toEqual([`.private/api-token: is a directory, not a file; remove ${apiTokenFile} and start gaia to make a new one`]);
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { inspect } from "node:util";
 import { ConfigError } from "../../config/config-error.js";
 import { loadEnvironment } from "../../config/load-environment.js";
@@ -73,12 +74,30 @@ describe(".private/.env and the process environment", () => {
     ]);
   });
 
-  it("names a .env it cannot read (here a private directory) as a config problem, not a crash", () => {
+  it("says a .env that is a directory is one (whatever its mode), not 'chmod 600'", () => {
+    for (const mode of [0o700, 0o755]) {
+      const h = home();
+      const paths = gaiaPaths(h.home);
+      mkdirSync(paths.envFile, { recursive: true });
+      chmodSync(paths.envFile, mode);
+      expect(problemsOf(() => loadEnvironment(paths, {}))).toEqual([
+        ".private/.env: is a directory, not a file; move it away and write the secrets as KEY=value lines in the file .private/.env (see .private.example/.env)",
+      ]);
+    }
+  });
+
+  it("refuses a .env that is a FIFO at once (no wait for a writer), and a dangling link (not 'no .env')", () => {
     const h = home();
     const paths = gaiaPaths(h.home);
-    mkdirSync(paths.envFile, { recursive: true, mode: 0o700 });
+    mkdirSync(paths.privateDir, { recursive: true, mode: 0o700 });
+    execFileSync("mkfifo", ["-m", "600", paths.envFile]);
     expect(problemsOf(() => loadEnvironment(paths, {}))).toEqual([
-      ".private/.env: cannot be read (EISDIR); make it a file readable by the user running gaia, mode 600",
+      ".private/.env: is a FIFO, socket or device, not a regular file; make it a plain file of KEY=value lines, mode 600 (gaia reads it once at start and will not wait on it)",
+    ]);
+    rmSync(paths.envFile);
+    symlinkSync("/nowhere/secrets.env", paths.envFile);
+    expect(problemsOf(() => loadEnvironment(paths, {}))).toEqual([
+      ".private/.env: is a symbolic link to /nowhere/secrets.env, which does not exist; point it at your secrets file, or remove the link to run without one",
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/config-error.js";
-import { mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { loadSettings, parseSettings } from "../../config/load-settings.js";
 import { makeTempHome } from "../helpers/temp-home.js";
@@ -122,7 +123,21 @@ describe("gaia.yml", () => {
         if (!(error instanceof ConfigError)) throw error;
         problems = error.problems;
       }
-      expect(problems).toEqual([`gaia.yml: cannot be read (EISDIR); make ${join(home.home, "gaia.yml")} a file readable by the user running gaia`]);
+      expect(problems).toEqual([`gaia.yml: is a directory, not a file; make ${join(home.home, "gaia.yml")} a regular file readable by the user running gaia`]);
+    } finally {
+      home.cleanup();
+    }
+  });
+
+  it("refuses a gaia.yml that is a FIFO at once (no wait for a writer), and a dangling link even where a missing file is fine", () => {
+    const home = makeTempHome();
+    try {
+      const file = join(home.home, "gaia.yml");
+      execFileSync("mkfifo", [file]);
+      expect(() => loadSettings(file, home.home, { allowMissing: true })).toThrow(`gaia.yml: is a FIFO, socket or device, not a regular file; make ${file} a regular file readable by the user running gaia`);
+      rmSync(file);
+      symlinkSync(join(home.home, "elsewhere.yml"), file);
+      expect(() => loadSettings(file, home.home, { allowMissing: true })).toThrow(`gaia.yml: is a symbolic link to ${join(home.home, "elsewhere.yml")}, which does not exist`);
     } finally {
       home.cleanup();
     }

@@ -2,7 +2,8 @@
  * The home folder as an attacker or a careless admin finds it (issue 13): gaia's files private
  * whatever the umask, a loose .private/api-token refused before anything starts.
  */
-import { chmodSync, existsSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -111,6 +112,61 @@ describe("a gaia home's files", () => {
     await gaia.waitForOutput('"msg":"gaia started"');
     expect(gaia.output()).toMatch(/"level":"warn"[^\n]*WARNING: the local API listens on 0\.0\.0\.0:\d+, beyond this host \(api\.allowRemote: true\)/);
     expect((await getWithHost(port, "/healthz", "evil.example")).status).toBe(421);
+  });
+
+  it("keeps watching with a FIFO and /dev/zero as pidfiles: /healthz answers, the heartbeat moves, and a service that dies is still reported", async () => {
+    const { tg, home, port } = await homeWithFakeTelegram();
+    execFileSync("mkfifo", [join(home, "fifo.pid")]);
+    const idle = spawn("sleep", ["600"], { stdio: "ignore" });
+    defer(() => void idle.kill("SIGKILL"));
+    writeFileSync(join(home, "real.pid"), `${idle.pid}\n`);
+    writeFileSync(
+      join(home, "gaia.yml"),
+      [
+        `telegram:\n  admins: [${ADMIN}]`,
+        `api:\n  listen: 127.0.0.1:${port}`,
+        "probe:\n  every: 1s",
+        "heartbeat:\n  every: 10s",
+        "host:\n  cpu: 100\n  memory: 100\n  disk: 100",
+        "services:",
+        "  - { name: fifo, match: { pidfile: fifo.pid } }",
+        "  - { name: zero, match: { pidfile: /dev/zero } }",
+        "  - { name: real, match: { pidfile: real.pid } }",
+      ].join("\n") + "\n",
+    );
+    const gaia = start(home);
+    await tg.waitForMessage("Gaia started", { timeoutMs: 30_000 });
+    await tg.waitForMessage(/fifo is down/, { timeoutMs: 30_000 });
+    await tg.waitForMessage(/zero is down/, { timeoutMs: 30_000 });
+    const health = async () => {
+      const answer = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) });
+      return { status: answer.status, body: (await answer.json()) as { ok: boolean; lastHeartbeat: string } };
+    };
+    const first = await health();
+    expect(first).toMatchObject({ status: 200, body: { ok: true } });
+    await eventually(async () => (await health()).body.lastHeartbeat !== first.body.lastHeartbeat, 30_000, "a later heartbeat");
+
+    idle.kill("SIGKILL");
+    await tg.waitForMessage(/real is down/, { timeoutMs: 30_000 });
+    expect((await health()).status).toBe(200);
+    expect(gaia.output()).not.toMatch(/"level":"(error|fatal)"/);
+  });
+
+  it.each([
+    ["gaia.yml as a FIFO", (home: string) => (rmSync(join(home, "gaia.yml")), execFileSync("mkfifo", [join(home, "gaia.yml")])), "gaia.yml: is a FIFO, socket or device, not a regular file"],
+    ["the .env as a FIFO", (home: string) => (rmSync(join(home, ".private", ".env")), execFileSync("mkfifo", ["-m", "600", join(home, ".private", ".env")])), ".private/.env: is a FIFO, socket or device, not a regular file"],
+    ["the .env as a directory", (home: string) => (rmSync(join(home, ".private", ".env")), mkdirSync(join(home, ".private", ".env"), { mode: 0o755 })), ".private/.env: is a directory, not a file; move it away"],
+    ["the .env as a dangling link", (home: string) => (rmSync(join(home, ".private", ".env")), symlinkSync("/nowhere/gaia.env", join(home, ".private", ".env"))), ".private/.env: is a symbolic link to /nowhere/gaia.env, which does not exist"],
+  ])("exits 2 at once, naming the problem, with %s", async (_what, spoil, message) => {
+    const { tg, home } = await homeWithFakeTelegram();
+    spoil(home);
+    // Started on a terminal-less pipe: a dangling .env must not mean "no .env, console mode".
+    const result = await runGaia(["start"], { home, env: { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: tg.apiRoot } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain("chmod 600");
+    expect(result.stdout + result.stderr).not.toContain("    at ");
+    expect(tg.calls).toEqual([]);
   });
 });
 

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -27,5 +28,24 @@ describe("reading a service's pidfile", () => {
     expect(readPidFile(pidfile("-5"))).toBeUndefined();
     expect(readPidFile(pidfile("0"))).toBeUndefined();
     expect(readPidFile(pidfile("12 34"))).toBeUndefined();
+  });
+});
+
+describe("a pidfile that is not a small regular file", () => {
+  it("is no pid, at once: a FIFO with no writer, /dev/zero, a directory, a dangling link", () => {
+    const fifo = join(dir, "fifo.pid");
+    execFileSync("mkfifo", [fifo]);
+    const dangling = join(dir, "dangling.pid");
+    symlinkSync(join(dir, "nowhere"), dangling);
+    const zeroLink = join(dir, "zero.pid");
+    symlinkSync("/dev/zero", zeroLink);
+    for (const path of [fifo, "/dev/zero", zeroLink, dir, dangling]) expect(readPidFile(path), path).toBeUndefined();
+  });
+
+  it("reads only the start of a huge file (a 2 GiB sparse file is not read whole)", () => {
+    const huge = join(dir, "huge.pid");
+    writeFileSync(huge, "4321\n");
+    truncateSync(huge, 2 * 1024 ** 3);
+    expect(readPidFile(huge)).toBe(4321);
   });
 });
