@@ -44,6 +44,7 @@ describe("a gaia home's files", () => {
     const first = start(home);
     await first.waitForOutput('"msg":"gaia started"');
     await tg.waitForMessage("Gaia started", { timeoutMs: 15_000 });
+    await tg.waitForPoll(15_000); // stopped only once it polls: a stop while polling connects is another story
     const db = join(home, "gaia.db");
     expect({
       db: modeOf(db),
@@ -53,7 +54,9 @@ describe("a gaia home's files", () => {
       logs: modeOf(join(home, ".tmp", "logs")),
       token: modeOf(join(home, ".private", "api-token")),
     }).toEqual({ db: "600", wal: "600", shm: "600", tmp: "700", logs: "700", token: "600" });
-    expect(await first.stop()).toBe(0);
+    const firstCode = await first.stop();
+    if (firstCode !== 0) console.log(first.output());
+    expect(firstCode).toBe(0);
 
     // A home made by an older gaia, or copied with cp -r: world-readable database and folders.
     chmodSync(db, 0o644);
@@ -63,10 +66,13 @@ describe("a gaia home's files", () => {
     const second = start(home);
     await second.waitForOutput('"msg":"gaia started"');
     await eventually(() => tg.messages(ADMIN).filter((m) => m.plainText.includes("Gaia started")).length === 2, 15_000, "the second start notice");
+    await tg.waitForPoll(15_000);
     expect(second.output()).toMatch(/made gaia's files private[^\n]*gaia\.db: 644 → 600[^\n]*gaia\.db-wal: 644 → 600/);
     expect(second.output()).toContain(".tmp: 755 → 700");
     expect([modeOf(db), modeOf(`${db}-wal`), modeOf(`${db}-shm`), modeOf(join(home, ".tmp"))]).toEqual(["600", "600", "600", "700"]);
-    expect(await second.stop()).toBe(0);
+    const code = await second.stop();
+    if (code !== 0) console.log(second.output());
+    expect(code).toBe(0);
   });
 
   it("refuses a .private/api-token readable by others before anything starts: exit 2 with the chmod, no stack, no Telegram call, no gaia.db", async () => {
