@@ -42,6 +42,8 @@ export interface NoticePayload {
   lines?: string[];
   /** A token rotation notice, worded (with its buttons) by `bot/render/rotation.ts`. */
   rotation?: RotationNotice;
+  /** Sent as a message of its own, never grouped: its buttons belong to it. */
+  standalone?: boolean;
 }
 
 /** What a rotation notice reports, as facts. */

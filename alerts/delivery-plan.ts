@@ -71,9 +71,11 @@ export function planDelivery(rows: readonly OutboxMessage[], options: PlanOption
   }
   const planned: PlannedMessage[] = [];
   for (const [chatId, chatRows] of byChat) {
-    const alone = chatRows.filter((row) => options.alone?.has(row.id));
-    const repeats = chatRows.filter((row) => !options.alone?.has(row.id) && row.maybeSent);
-    const together = chatRows.filter((row) => !options.alone?.has(row.id) && !row.maybeSent);
+    // A notice with buttons of its own (rotation due) is never grouped: its buttons belong to it.
+    const isAlone = (row: OutboxMessage) => options.alone?.has(row.id) || (row.kind === "notice" && (row.payload as unknown as NoticePayload).standalone === true);
+    const alone = chatRows.filter(isAlone);
+    const repeats = chatRows.filter((row) => !isAlone(row) && row.maybeSent);
+    const together = chatRows.filter((row) => !isAlone(row) && !row.maybeSent);
     for (const row of alone) planned.push(toMessage(chatId, [entryOf(row)], [row], options));
     for (const group of [repeats, together]) {
       for (const chunk of split(chatId, fold(group), group, options)) {

@@ -384,7 +384,9 @@ export class RotationRunner {
             const done = await this.exclusive(() => this.rollBackUnlocked(row, "gaia restarted before the new token was given", actor));
             results.push({ rotation: done, action: "rolled-back", reason: done.error ?? undefined });
           } else {
-            results.push({ rotation: row, action: "awaiting-admin" });
+            // The admin's choice starts now: the abandoned-flow clock restarts with it.
+            row.updatedAt = this.options.now();
+            results.push({ rotation: await this.rows.save(row), action: "awaiting-admin" });
           }
           continue;
         }

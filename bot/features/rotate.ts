@@ -138,6 +138,11 @@ export function rotateFeature(deps: RotateDeps): Composer<GaiaContext> {
       return;
     }
     await ctx.answerCallbackQuery({ text: ROTATION_BUTTON_ANSWERS.resumed });
+    if (!reached(row, "verified")) {
+      // Pressing Resume is the admin's go-ahead; the staged token is still checked first.
+      const verified = await attempt(() => chat.runner.verify(row.id, actor));
+      if (!verified.ok) return void (await ctx.reply(renderTokenRefused(verified.reason).text));
+    }
     const progress = await ctx.reply(renderRotationProgress({ step: row.step }).text);
     const summary = await finishWithProgress(chat, row.id, actor, progress.chat.id, progress.message_id);
     await ctx.reply(renderRotationSummary(summary).text);

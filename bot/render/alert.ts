@@ -63,7 +63,12 @@ export function renderDeliveryCounted(message: DeliveryMessage, now: Date = new 
   // Buttons only for the alerts that made it into the text.
   const itemsShown = Math.min(message.items.length, Math.max(0, fitted.shown - header));
   const shownItems = message.items.slice(0, itemsShown);
-  const keyboard = single?.kind === "alert" ? alertKeyboard(single.payload, false) : groupKeyboard(shownItems);
+  const keyboard =
+    single?.kind === "alert"
+      ? alertKeyboard(single.payload, false)
+      : single?.kind === "notice" && single.payload.rotation
+        ? (renderRotationNotice(single.payload.rotation).reply_markup?.inline_keyboard ?? [])
+        : groupKeyboard(shownItems);
   return { rendered: withKeyboard(fitted.text, keyboard), itemsShown };
 }
 

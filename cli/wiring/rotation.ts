@@ -64,7 +64,9 @@ export function wireRotation(core: CoreServices, options: { outbox: Outbox }): R
   });
   const schedule = new RotationSchedule(state, config.settings.rotation.schedule, now);
   const notify = async (notice: RotationNotice) => {
-    await options.outbox.enqueue({ kind: "notice", payload: { title: "Token rotation", rotation: notice } });
+    // Due and interrupted notices carry buttons: each is a message of its own.
+    const standalone = notice.event === "due" || notice.event === "interrupted";
+    await options.outbox.enqueue({ kind: "notice", payload: { title: "Token rotation", rotation: notice, ...(standalone ? { standalone } : {}) } });
   };
   const finished = async (rotation: Rotation) => {
     if (rotation.outcome === "done") {

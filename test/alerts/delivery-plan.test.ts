@@ -6,7 +6,7 @@ import type { OutboxMessage } from "../../entities/outbox-message.js";
 const NOW = new Date("2025-06-01T12:00:00.000Z");
 let nextId = 1;
 
-function row(payload: Partial<AlertPayload> | { title: string }, options: { chatId?: number; ageMs?: number; attempts?: number; maybeSent?: boolean } = {}): OutboxMessage {
+function row(payload: Partial<AlertPayload> | { title: string; standalone?: boolean }, options: { chatId?: number; ageMs?: number; attempts?: number; maybeSent?: boolean } = {}): OutboxMessage {
   const isNotice = "title" in payload;
   return {
     id: nextId++,
@@ -37,6 +37,11 @@ function describePlan(plan: PlannedMessage[]): string[][] {
 const plan = (rows: OutboxMessage[], alone?: Set<number>) => planDelivery(rows, { now: NOW, maxItems: 20, delayedAfterMs: 60_000, alone });
 
 describe("which rows go out together", () => {
+  it("sends a notice with buttons of its own (rotation due) as its own message, never grouped", () => {
+    const rows = [row({ title: "Gaia started" }), row({ title: "Token rotation", standalone: true }), row({ incidentId: 7, change: "opened" })];
+    expect(describePlan(plan(rows))).toEqual([["notice Token rotation"], ["notice Gaia started", "agent#7 opened"]]);
+  });
+
   it("folds the rows of one incident: opened then resolved is one line, a reminder gives way to newer news", () => {
     const rows = [
       row({ title: "Gaia started" }),

@@ -166,6 +166,29 @@ describe("pat identity: /rotate", () => {
     expectNoTokenLeaked(home, old, fresh);
   });
 
+  it("killed before the admin confirmed, it offers Resume / Roll back after the restart; Resume finishes the rotation", async () => {
+    const { home, old } = await patHome();
+    const fresh = fakeToken("github_pat_");
+    home.github.addToken(fresh, { login: "gaia-machine", accountId: 4711 });
+    const held = home.github.hold((r) => r.path === "/user" && r.token === fresh);
+    const plan = await say(home, "/rotate", /Rotate the GitHub token/);
+    await press(home, plan, "Start", /Create the new token/);
+    home.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: fresh });
+    await held.arrived;
+    expect(home.rotations().at(-1)!.step).toBe("staged");
+    await home.gaia!.stop("SIGKILL");
+    held.release();
+
+    await home.start();
+    const notice = await home.tg.waitForMessage(/was interrupted by a restart/, { chatId: ADMIN, timeoutMs: 30_000 });
+    expect(notice.buttons.map((b) => b.text)).toEqual(["Resume", "Roll back"]);
+    expect(home.envValue("GITHUB_TOKEN")).toBe(old);
+    await press(home, notice, "Resume", /Rotation #1 done/);
+    expect(home.envValue("GITHUB_TOKEN")).toBe(fresh);
+    expect(home.github.isAlive(old)).toBe(false);
+    expectNoTokenLeaked(home, old, fresh);
+  });
+
   it("announces a due rotation with Start rotation / Snooze 1 day; Snooze answers until when", async () => {
     const { home } = await patHome({ due: true });
     const notice = await home.tg.waitForMessage(/GitHub token rotation is due/, { chatId: ADMIN, timeoutMs: 30_000 });
