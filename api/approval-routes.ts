@@ -1,7 +1,8 @@
 import { describeProblems, validateApprovalInput } from "../approvals/approval-input.js";
 import type { ApprovalRequests } from "../approvals/approval-requests.js";
 import { approvalView, MAX_WAIT_SECONDS } from "../approvals/approval-view.js";
-import { ApiError, type ApiRoutes } from "./server.js";
+import { ApiError } from "./api-error.js";
+import type { ApiRoutes } from "./server.js";
 
 /**
  * `POST /v1/approvals` stores a request (its Telegram message follows from a job, so a Telegram

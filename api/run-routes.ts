@@ -1,6 +1,7 @@
 import { parseRunReport } from "../tasks/run-report.js";
 import { RunNotAccepted, type TaskMonitor } from "../incidents/task-monitor.js";
-import { ApiError, type ApiRoutes } from "./server.js";
+import { ApiError } from "./api-error.js";
+import type { ApiRoutes } from "./server.js";
 
 /**
  * `POST /v1/runs` (CONTRACT section 6): the start and end of a scheduled job's run, from

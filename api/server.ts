@@ -6,6 +6,7 @@ import { ConfigError } from "../config/config-error.js";
 import { isLoopbackHost, isWildcardHost } from "../config/loopback.js";
 import type { Secret } from "../config/secret.js";
 import { databaseTrouble, type DatabaseTrouble } from "../entities/database-trouble.js";
+import { ApiError } from "./api-error.js";
 
 /** A route group of the local API; each domain folder's routes are one plugin. */
 export type ApiRoutes = (app: FastifyInstance) => void | Promise<void>;
@@ -18,12 +19,7 @@ export interface ApiServerOptions {
   routes: readonly ApiRoutes[];
 }
 
-/** An error a route throws to answer with a status and a JSON `{ error }` message. */
-export class ApiError extends Error {
-  constructor(readonly statusCode: 400 | 401 | 404 | 409 | 413 | 421 | 422 | 503, message: string) {
-    super(message);
-  }
-}
+export { ApiError };
 
 /**
  * The local HTTP API (CONTRACT section 6) on fastify: a Host check on every route, bearer auth on

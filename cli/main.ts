@@ -3,7 +3,7 @@ import { Registry } from "prom-client";
 import type { FastifyInstance } from "fastify";
 import { ensureApiToken } from "../api/api-token.js";
 import { checkHealth, healthRoutes } from "../api/health-routes.js";
-import { startApiServer, type ApiRoutes } from "../api/server.js";
+import type { ApiRoutes } from "../api/server.js";
 import { createBot, installFeatures, registerCommands } from "../bot/bot.js";
 import { chatFeatures, completeChatFeatureDeps } from "../bot/features/index.js";
 import { TelegramPolling } from "../bot/polling.js";
@@ -57,6 +57,9 @@ export interface RunningMonitor {
  * API → jobs. Everything is passed explicitly, and `stop()` takes it down in reverse order.
  */
 export async function startMonitor(config: Config, mode: ChatMode): Promise<RunningMonitor> {
+  // The HTTP server's packages: in Telegram mode loaded once the first long poll is out (below);
+  // in console mode, where nothing polls, from the start, alongside the rest.
+  const apiServerModule = mode.kind === "console" ? import("../api/server.js") : undefined;
   // Checked (or made) with the other files, before anything starts: a bad .private/api-token
   // is a config problem (exit 2), not a failure after Telegram polling began.
   const apiToken = ensureApiToken(config);
@@ -118,6 +121,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     teardown.push(() => deadlines.abortAll());
     if (mode.kind === "telegram") {
       // In the background: the API, the jobs and the probe start while Telegram is out of reach.
+      const firstPoll = firstLongPoll(bot);
       const polling = new TelegramPolling({
         bot,
         logger: log,
@@ -134,6 +138,9 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
       });
       polling.start();
       teardown.push(() => polling.stop());
+      // The bot hears its users first: the HTTP server's packages, the jobs and the first probe
+      // load and run once the first long poll is out (see firstLongPoll).
+      await firstPoll;
     }
 
     // Local API
@@ -143,6 +150,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
         `WARNING: the local API listens on ${config.settings.api.host}:${config.settings.api.port}, beyond this host (api.allowRemote: true): anyone who can reach that port may try the token, and /healthz and /metrics answer without one; firewall the port, or listen on 127.0.0.1`,
       );
     }
+    const { startApiServer } = await (apiServerModule ?? import("../api/server.js"));
     const routes: ApiRoutes[] = [healthRoutes(() => checkHealth({ dataSource, state, telegram: telegramHealth, heartbeatEveryMs: config.settings.heartbeat.everyMs, storage, now })), ...features.flatMap((f) => f.routes ?? [])];
     const api: FastifyInstance = await startApiServer({
       host: config.settings.api.host,
@@ -228,6 +236,38 @@ async function openGaiaDatabase(config: Config, storage: StorageHealth, log: Log
 /** What `gaia start` prints when Telegram refuses the token (exit 2). */
 const TOKEN_REFUSED =
   ".private/.env TELEGRAM_BOT_TOKEN: Telegram refused this token (401 Unauthorized); copy it again from @BotFather (/mybots → API Token)";
+
+/** How long start-up waits for the first long poll before it goes on without it. */
+const FIRST_POLL_WAIT_MS = 5000;
+/** Time for the poll's request to leave the process before the loading of more code blocks the event loop. */
+const POLL_OUT_MS = 50;
+
+/**
+ * Settles shortly after the first getUpdates is sent; at once when a call to Telegram fails (out
+ * of reach: nothing is to wait for, the API and the jobs start without it, as polling retries);
+ * and after FIRST_POLL_WAIT_MS at the latest.
+ */
+function firstLongPoll(bot: Bot<GaiaContext>): Promise<void> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (afterMs: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(giveUp);
+      setTimeout(resolve, afterMs);
+    };
+    const giveUp = setTimeout(() => settle(0), FIRST_POLL_WAIT_MS);
+    bot.api.config.use(async (prev, method, payload, signal) => {
+      if (method === "getUpdates") settle(POLL_OUT_MS);
+      try {
+        return await prev(method, payload, signal);
+      } catch (error) {
+        settle(0);
+        throw error;
+      }
+    });
+  });
+}
 
 function startConsole(bot: Bot<GaiaContext>, io: CliIo, config: Config, onClose: () => void): ConsoleChat {
   const chat = new ConsoleChat({

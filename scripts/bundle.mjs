@@ -16,12 +16,30 @@
  */
 import { build } from "esbuild";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ownSourceMap } from "./own-source-map.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DIST = join(ROOT, "dist");
+
+/**
+ * TypeORM's DriverFactory imports every database driver it knows (MySQL, Oracle, SAP HANA,
+ * MongoDB, React Native…): about 1 MB of code that gaia, on SQLite (better-sqlite3) or PostgreSQL
+ * (pg), never runs. In the bundle each of those drivers is a class that refuses to be built.
+ */
+const UNUSED_TYPEORM_DRIVERS = ["aurora-mysql", "aurora-postgres", "capacitor", "cockroachdb", "cordova", "expo", "mongodb", "mysql", "nativescript", "oracle", "react-native", "sap", "spanner", "sqljs", "sqlserver"];
+const typeormDriversInUse = {
+  name: "typeorm-drivers-in-use",
+  setup(build) {
+    const filter = new RegExp(`[\\/]node_modules[\\/]typeorm[\\/]driver[\\/](${UNUSED_TYPEORM_DRIVERS.join("|")})[\\/]\\w+Driver\\.js$`);
+    build.onLoad({ filter }, (args) => {
+      const name = basename(args.path, ".js");
+      const message = `gaia's build leaves out TypeORM's ${name}: gaia keeps its data in SQLite or PostgreSQL`;
+      return { contents: `"use strict";\nclass ${name} { constructor() { throw new Error(${JSON.stringify(message)}); } }\nexports.${name} = ${name};\n`, loader: "js" };
+    });
+  },
+};
 
 rmSync(DIST, { recursive: true, force: true });
 await build({
@@ -39,6 +57,7 @@ await build({
   sourcesContent: false,
   chunkNames: "chunks/[name]-[hash]",
   external: ["better-sqlite3"],
+  plugins: [typeormDriversInUse],
   // The CommonJS packages inside an ES module bundle call require() for node's own modules.
   banner: { js: 'import { createRequire as __gaiaCreateRequire } from "node:module"; const require = __gaiaCreateRequire(import.meta.url);' },
   // Less source text for node to scan, parse and keep: about 9 MB less memory and a little less

@@ -31,7 +31,18 @@ export async function startCommand(io: CliIo): Promise<number> {
         ...(config.usingDefaults ? ["gaia.yml: not found; copy gaia.example.yml to gaia.yml and list your Telegram user id under telegram.admins"] : []),
       ]);
     }
-    let monitor;
+    // Listening from before the start: the monitor logs "gaia started" and returns in the same turn
+    // of the event loop, so a signal that follows that line is always a clean stop. A signal during
+    // start-up still ends the process at once, as it did without a listener.
+    let monitor: Awaited<ReturnType<typeof startMonitor>> | undefined;
+    const signalled = new Promise<StopOutcome>((resolve) => {
+      for (const signal of ["SIGTERM", "SIGINT"] as const) {
+        process.once(signal, () => {
+          if (!monitor) process.kill(process.pid, signal);
+          else resolve({ reason: signal, exitCode: EXIT.ok });
+        });
+      }
+    });
     try {
       monitor = await startMonitor(config, config.env.telegramBotToken ? { kind: "telegram" } : { kind: "console", io });
     } catch (error) {
@@ -51,11 +62,6 @@ export async function startCommand(io: CliIo): Promise<number> {
       }
       throw error;
     }
-    const signalled = new Promise<StopOutcome>((resolve) => {
-      for (const signal of ["SIGTERM", "SIGINT"] as const) {
-        process.once(signal, () => resolve({ reason: signal, exitCode: EXIT.ok }));
-      }
-    });
     const outcome = await Promise.race([signalled, monitor.stopped]);
     const deadline = setTimeout(() => {
       writeLine(io.stderr, `gaia did not stop within ${STOP_DEADLINE_MS / 1000}s; exiting anyway`);
