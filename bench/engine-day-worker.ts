@@ -7,7 +7,7 @@
  * rules, incident recorder, outbox, audit trail, state store, sample recorder, mutes, outbox
  * delivery with the real renderer, heartbeat, retention), on a fresh gaia.db with the settings
  * that gaia.yml's defaults give, and runs one probe cycle after the other with a clock that
- * advances by probe.every per cycle: a day of probing in well under a minute. Jobs run at their
+ * advances by probe.every per cycle: a week of probing in a few minutes. Jobs run at their
  * real periods of that clock: delivery after every cycle (gaia: every second and at once when a
  * row is queued), the heartbeat every minute, retention every hour. Only Telegram is left out:
  * the sender renders each message and accepts it.
@@ -39,7 +39,7 @@ import pino from "pino";
 export interface EngineDayOptions {
   services: number;
   prefix: string;
-  /** Cycles of the simulated day (86,400 s / probe.every). */
+  /** Cycles simulated (default: one day, 86,400 s / probe.every). */
   cycles?: number;
   /** Cycles after which RSS is read (after a forced GC), besides one every 1/12 of the day. */
   checkpoints: number[];
@@ -67,7 +67,7 @@ export interface EngineDayReport {
   database: {
     /** gaia.db (+ WAL after a checkpoint) right after the migrations. */
     emptyBytes: number;
-    afterDayBytes: number;
+    afterRunBytes: number;
     rows: Record<string, number>;
     /** Bytes of each table with its indexes, from SQLite's dbstat: empty, and after the day. */
     emptyTableBytes: Record<string, number>;
@@ -178,7 +178,7 @@ try {
     await delivery.run();
     if (cycle % cyclesPerMinute === 0) await heartbeat();
     if (cycle % cyclesPerHour === 0) await retention();
-    if (cycle % 1440 === 0) process.stderr.write(`    simulated ${(cycle * probeEveryMs / 3_600_000).toFixed(0)} h: cycle ${cycle}/${cycles}, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    if (cycle % 5760 === 0) process.stderr.write(`    simulated ${(cycle * probeEveryMs / 3_600_000).toFixed(0)} h: cycle ${cycle}/${cycles}, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     if (checkpoints.has(cycle)) {
       gc();
       gc();
@@ -197,11 +197,11 @@ try {
   const incidents = (await dataSource.query(
     `SELECT "subjectKind" || ':' || "condition" AS kind, count(*) AS n FROM "incidents" GROUP BY kind`,
   )) as { kind: string; n: number }[];
-  const afterDayBytes = await databaseBytes();
+  const afterRunBytes = await databaseBytes();
   const tableBytes = await tableBytesNow();
   const pageCount = async (pragma: string) => ((await dataSource.query(`PRAGMA ${pragma}`)) as Record<string, number>[])[0][pragma];
 
-  // Retention at work: a week after this day, its samples are past retention.samples (7 days).
+  // Retention at work: a week after the end, the samples are past retention.samples (7 days).
   clock += settings.retention.samplesMs;
   const removed = await retention();
   const freedBytes = (await pageCount("freelist_count")) * (await pageCount("page_size"));
@@ -217,7 +217,7 @@ try {
     incidentsByKind: Object.fromEntries(incidents.map(({ kind, n }) => [kind, n])),
     sqliteCacheBytes,
     delivered: { messages: messagesSent, characters: charactersSent },
-    database: { emptyBytes, afterDayBytes, rows, emptyTableBytes, tableBytes, retention: { removed: { ...removed }, freedBytes, fileBytes: afterRetentionBytes } },
+    database: { emptyBytes, afterRunBytes, rows, emptyTableBytes, tableBytes, retention: { removed: { ...removed }, freedBytes, fileBytes: afterRetentionBytes } },
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } finally {
