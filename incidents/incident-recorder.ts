@@ -4,7 +4,8 @@
  * is stored or nothing is, so a crash can neither lose an alert nor announce one twice after a
  * restart (the restored state already knows what was announced).
  *
- * A full disk is the exception: when the cycle's transaction fails for lack of space, its alerts
+ * A full disk is the exception (and a lock another process keeps past the write's wait, e.g. an
+ * `sqlite3` shell left in a transaction): when the cycle's transaction fails so, its alerts
  * are held in memory and sent from there (held-alerts.ts), and the cycle itself is kept (bounded)
  * to be written, in order, as soon as gaia.db can be written again, its alerts then stored as
  * already sent. Meanwhile the rules move on in memory, so nothing is announced twice.
@@ -83,7 +84,9 @@ export class IncidentRecorder {
       await this.catchUp();
       return await this.store(input);
     } catch (error) {
-      if (!this.options.held || databaseTrouble(error) !== "full") throw error;
+      // Full, or locked by another process past the write's wait: the alerts must not wait for it.
+      const trouble = databaseTrouble(error);
+      if (!this.options.held || (trouble !== "full" && trouble !== "locked")) throw error;
       return this.hold(input);
     }
   }

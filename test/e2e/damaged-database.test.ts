@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeTelegram } from "../fakes/telegram.js";
 import { freePort, runGaia, startGaia } from "../helpers/gaia-process.js";
 import { makeTempHome } from "../helpers/temp-home.js";
+import Database from "better-sqlite3";
+import { eventually, NODE_NAME } from "./monitoring-harness.js";
 
 const TOKEN = "123456789:AAFakeFakeFakeFakeFakeFakeFakeFake123";
 const ADMIN = 4242;
@@ -81,5 +83,55 @@ describe("a damaged or locked gaia.db", () => {
     expect(result.stderr).toContain(`kill ${holder.pid}`);
     expect(result.stderr).not.toContain("    at ");
     expect(result.stdout).toContain("gaia.db is locked by another process; waiting for it");
+  });
+
+  it("locked while running: alerts still go out, /healthz still answers, the log names the holder, and the history is written once the lock is released", async () => {
+    const tg = await FakeTelegram.start({ token: TOKEN });
+    cleanups.push(() => tg.stop());
+    const temp = makeTempHome("gaia-locked-");
+    cleanups.push(() => temp.cleanup());
+    const port = await freePort();
+    const marker = `locked-db-svc-${process.pid}`;
+    temp.writeConfig(
+      `telegram:\n  admins: [${ADMIN}]\napi:\n  listen: 127.0.0.1:${port}\nprobe:\n  every: 1s\nhost: { cpu: 100, memory: 100, disk: 100 }\nservices:\n  - name: svc\n    match: { process: ${NODE_NAME}, args: ${marker} }\n`,
+    );
+    temp.writeEnv({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: tg.apiRoot });
+    const service = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)", marker], { stdio: "ignore" });
+    cleanups.push(() => service.kill("SIGKILL"));
+    const gaia = startGaia(["start"], { home: temp.home, env: { LOG_LEVEL: "info" } });
+    cleanups.push(() => gaia.stop("SIGKILL"));
+    await tg.waitForMessage("Gaia started", { timeoutMs: 30_000, chatId: ADMIN });
+    await gaia.waitForOutput('"msg":"gaia started"', 30_000);
+
+    const holder = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const db = new (require(${JSON.stringify(BETTER_SQLITE3)}))(${JSON.stringify(join(temp.home, "gaia.db"))}); db.exec("BEGIN EXCLUSIVE"); db.exec("CREATE TABLE held (x)"); console.log("holding"); process.stdin.once("data", () => { db.exec("ROLLBACK"); process.exit(0); });`,
+      ],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    cleanups.push(() => holder.kill("SIGKILL"));
+    await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
+
+    service.kill("SIGKILL");
+    await tg.waitForMessage((m) => /🔴/.test(m.plainText) && m.plainText.includes("svc"), { timeoutMs: 60_000, chatId: ADMIN });
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBeGreaterThanOrEqual(200);
+    // The log names who holds it.
+    await gaia.waitForOutput(`"holders":[{"pid":${holder.pid}`, 60_000);
+    expect(gaia.output()).toContain("gaia.db is locked by another process: a write waited and gave up");
+
+    holder.stdin!.write("release\n");
+    const stored = () => {
+      const db = new Database(join(temp.home, "gaia.db"), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare("SELECT status FROM incidents WHERE subjectName = 'svc'").all() as { status: string }[];
+      } finally {
+        db.close();
+      }
+    };
+    await eventually(() => stored().length === 1, 60_000, "the incident held in memory is stored");
+    expect(tg.messages(ADMIN).filter((m) => /🔴/.test(m.plainText) && m.plainText.includes("svc"))).toHaveLength(1);
+    expect(await gaia.stop()).toBe(0);
   });
 });

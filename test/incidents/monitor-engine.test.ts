@@ -127,6 +127,25 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
     expect((await dataSource.getRepository(AuditEvent).find()).map((e) => e.kind)).toEqual(["service.down", "service.down.resolved"]);
   });
 
+  it("with gaia.db locked by another process for long, alerts from memory too, and stores the cycles once the lock is released", async () => {
+    let locked = false;
+    const manager = dataSource.manager as unknown as { transaction: (...args: unknown[]) => Promise<unknown> };
+    const transaction = manager.transaction.bind(manager);
+    manager.transaction = (...args: unknown[]) =>
+      locked ? Promise.reject(Object.assign(new Error("SqliteError: database is locked"), { code: "SQLITE_BUSY" })) : transaction(...args);
+    const held = new HeldAlerts();
+    const { monitor } = engine(settings(), undefined, held);
+    await cycles(monitor, 1);
+    locked = true;
+    world.db = false;
+    await cycles(monitor, 3);
+    expect(held.peek(10).map((i) => (i.kind === "alert" ? `${i.payload.subject}:${i.payload.change}` : ""))).toEqual(["db:opened"]);
+    locked = false;
+    await cycles(monitor, 1);
+    expect((await incidents()).map((i) => [i.key, i.status])).toEqual([["service:db:down", "open"]]);
+    expect((await dataSource.getRepository(OutboxMessage).find()).map((r) => r.status)).toEqual(["delivered"]);
+  });
+
   it("opens an incident after `sustain` missed probes: incident row, audit event, outbox row and state, together", async () => {
     const { monitor, latest } = engine();
     await cycles(monitor, 1);
