@@ -8,6 +8,12 @@ const HOUR_MS = 60 * 60 * 1000;
 const AUDITS_PER_HOUR = 30;
 /** Strangers remembered for the hourly notice; a flood of new ids must not grow memory forever. */
 const MAX_REMEMBERED = 10_000;
+/**
+ * Replies to strangers per hour, all ids together: each new id earns one reply, so without a cap
+ * a flood of fresh ids (bots, a leaked username) makes gaia send as many messages, spending its
+ * Telegram rate limit on them ahead of the alerts.
+ */
+export const STRANGER_REPLIES_PER_HOUR = 20;
 
 export interface AdminsOnlyOptions {
   admins: readonly number[];
@@ -18,6 +24,8 @@ export interface AdminsOnlyOptions {
    */
   alertChat?: number;
   now?: () => number;
+  /** Default STRANGER_REPLIES_PER_HOUR. */
+  strangerRepliesPerHour?: number;
 }
 
 interface Stranger {
@@ -31,13 +39,16 @@ interface Stranger {
  * Lets only `telegram.admins` through, judged by the id of who sent the message or pressed the
  * button (never by what a callback's data says), in private chats and in the alert chat.
  * Anyone else sees no data: a button press is answered "not authorized", a message gets that reply
- * at most once an hour, and every attempt is audited (at most 30 rows an hour per user, the rest
- * counted). In groups, only commands count as attempts: members chatting are not answered.
+ * at most once an hour (and at most 20 such replies go out an hour across all strangers; reaching
+ * that cap is audited once), and every attempt is audited (at most 30 rows an hour per user, the
+ * rest counted). In groups, only commands count as attempts: members chatting are not answered.
  */
 export function adminsOnly(options: AdminsOnlyOptions): MiddlewareFn<GaiaContext> {
   const admins = new Set(options.admins);
   const now = options.now ?? Date.now;
   const strangers = new Map<number, Stranger>();
+  const replyCap = options.strangerRepliesPerHour ?? STRANGER_REPLIES_PER_HOUR;
+  const replies = { windowStart: -Infinity, sent: 0, capAudited: false };
 
   const remember = (userId: number, at: number): Stranger => {
     let entry = strangers.get(userId);
@@ -100,6 +111,21 @@ export function adminsOnly(options: AdminsOnlyOptions): MiddlewareFn<GaiaContext
       return;
     }
     if (at - stranger.lastNotice >= HOUR_MS && chat) {
+      if (at - replies.windowStart >= HOUR_MS) Object.assign(replies, { windowStart: at, sent: 0, capAudited: false });
+      if (replies.sent >= replyCap) {
+        // Not told, so told once the hour is over if they write again; audited once per hour.
+        if (!replies.capAudited) {
+          replies.capAudited = true;
+          await options.audit.record({
+            kind: "auth.replies-capped",
+            actor: `telegram:${userId}`,
+            message: `Stopped replying to strangers until ${new Date(replies.windowStart + HOUR_MS).toISOString()}: ${replyCap} replies in an hour; their attempts are still refused and audited`,
+            details: { limit: replyCap, windowStart: new Date(replies.windowStart).toISOString() },
+          });
+        }
+        return;
+      }
+      replies.sent++;
       stranger.lastNotice = at;
       await ctx.reply(notice);
     }

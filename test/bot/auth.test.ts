@@ -1,7 +1,7 @@
 import { Bot } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import { describe, expect, it } from "vitest";
-import { adminsOnly } from "../../bot/auth.js";
+import { adminsOnly, STRANGER_REPLIES_PER_HOUR } from "../../bot/auth.js";
 import { CHAT_ANSWERS } from "../../bot/render/answers.js";
 import type { GaiaContext } from "../../bot/context.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
@@ -60,7 +60,8 @@ describe("only admins use the bot", () => {
       } as Update);
     const denials = async () => (await audit.recent({ limit: 1000 })).filter((e) => e.kind === "auth.denied");
     const texts = () => calls.map((c) => String(c.payload.text ?? ""));
-    return { send, press, calls, texts, denials, advance: (ms: number) => (clock += ms) };
+    const capped = async () => (await audit.recent({ limit: 1000 })).filter((e) => e.kind === "auth.replies-capped");
+    return { send, press, calls, texts, denials, capped, advance: (ms: number) => (clock += ms) };
   }
 
   it("answers admins in their private chat and in the alert group", async () => {
@@ -118,6 +119,27 @@ describe("only admins use the bot", () => {
     await t.press(ADMIN, OTHER_GROUP, "st:0");
     expect(t.calls.map((c) => c.payload.text)).toEqual([WRONG_CHAT, WRONG_CHAT]);
     expect(await t.denials()).toHaveLength(2);
+  });
+
+  it("replies to at most 20 strangers an hour across all ids, audits reaching the cap once, and still audits each attempt", async () => {
+    const t = await botWithAuth();
+    for (let id = 1000; id < 1030; id++) await t.send(id, id, "/status");
+    expect(t.texts()).toEqual(Array(STRANGER_REPLIES_PER_HOUR).fill(NOT_AUTHORIZED));
+    expect(await t.denials()).toHaveLength(30);
+    const capped = await t.capped();
+    expect(capped).toHaveLength(1);
+    expect(capped[0]).toMatchObject({ actor: "telegram:1020", details: { limit: STRANGER_REPLIES_PER_HOUR } });
+    // Button presses are still answered: Telegram wants every callback query answered.
+    await t.press(1031, 1031, "st:0");
+    expect(t.calls.at(-1)).toMatchObject({ method: "answerCallbackQuery", payload: { text: NOT_AUTHORIZED } });
+
+    // An hour later, a stranger who was not told is told, and the cap is audited afresh when hit again.
+    t.advance(60 * 60 * 1000);
+    await t.send(1025, 1025, "/status");
+    expect(t.calls.at(-1)).toMatchObject({ method: "sendMessage", payload: { chat_id: 1025, text: NOT_AUTHORIZED } });
+    for (let id = 2000; id < 2030; id++) await t.send(id, id, "hello");
+    expect(t.calls.filter((c) => c.method === "sendMessage")).toHaveLength(2 * STRANGER_REPLIES_PER_HOUR);
+    expect(await t.capped()).toHaveLength(2);
   });
 
   it("audits at most 30 attempts an hour per stranger, and counts the rest into the next row", async () => {
