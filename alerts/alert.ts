@@ -42,9 +42,14 @@ export interface NoticePayload {
   lines?: string[];
   /** A token rotation notice, worded (with its buttons) by `bot/render/rotation.ts`. */
   rotation?: RotationNotice;
+  /** gaia.db's disk filled up or has room again, worded by `bot/render/storage-notice.ts`. */
+  storage?: StorageNotice;
   /** Sent as a message of its own, never grouped: its buttons belong to it. */
   standalone?: boolean;
 }
+
+/** What a storage notice reports, as facts (times as ISO 8601: a held notice may be stored later). */
+export type StorageNotice = { event: "full"; heldMax: number } | { event: "recovered"; fullSince: string; at: string; dropped: number };
 
 /** What a rotation notice reports, as facts. */
 export interface RotationNotice {

@@ -11,6 +11,7 @@ import { incidentButton } from "../callback-data.js";
 import { alertDetailLines } from "./alert-facts.js";
 import { formatBytes } from "./figures.js";
 import { renderRotationNotice } from "./rotation.js";
+import { renderStorageNotice } from "./storage-notice.js";
 import { escapeHtml, html, TELEGRAM_TEXT_LIMIT, type RenderedMessage } from "./html.js";
 
 type Keyboard = NonNullable<RenderedMessage["reply_markup"]>["inline_keyboard"];
@@ -103,6 +104,7 @@ function renderItem(item: DeliveryItem, preChars: number, now: Date): string {
 
 function renderNoticeBody(payload: NoticePayload): string {
   if (payload.rotation) return renderRotationNotice(payload.rotation).text;
+  if (payload.storage) return renderStorageNotice(payload.storage);
   return [`ℹ️ <b>${escapeHtml(payload.title)}</b>`, ...(payload.lines ?? []).map((line) => escapeHtml(line))].join("\n");
 }
 

@@ -1,8 +1,17 @@
-import type { NoticePayload } from "../../alerts/alert.js";
+import type { StorageNotice } from "../../alerts/alert.js";
 import { formatDuration } from "../../config/durations.js";
+import { escapeHtml } from "./html.js";
 
-/** The chat notice when gaia.db can no longer be written for lack of space (said once). */
-export function diskFullNotice(facts: { heldMax: number }): NoticePayload {
+/**
+ * The chat notice when gaia.db can no longer be written for lack of space, and when it can again
+ * (each said once).
+ */
+export function renderStorageNotice(notice: StorageNotice): string {
+  const { title, lines } = notice.event === "full" ? diskFull(notice) : diskRecovered(notice);
+  return [`ℹ️ <b>${escapeHtml(title)}</b>`, ...lines.map((line) => escapeHtml(line))].join("\n");
+}
+
+function diskFull(facts: { heldMax: number }): { title: string; lines: string[] } {
   return {
     title: "💾 Disk full: gaia.db cannot be written",
     lines: [
@@ -12,12 +21,11 @@ export function diskFullNotice(facts: { heldMax: number }): NoticePayload {
   };
 }
 
-/** The chat notice when gaia.db can be written again. */
-export function diskRecoveredNotice(facts: { fullSince: Date; at: Date; dropped: number }): NoticePayload {
+function diskRecovered(facts: { fullSince: string; at: string; dropped: number }): { title: string; lines: string[] } {
   return {
     title: "💾 Disk has room again: gaia.db is written again",
     lines: [
-      `It could not be written for ${formatDuration(facts.at.getTime() - facts.fullSince.getTime())}; what the monitor saw meanwhile is being recorded.`,
+      `It could not be written for ${formatDuration(Date.parse(facts.at) - Date.parse(facts.fullSince))}; what the monitor saw meanwhile is being recorded.`,
       ...(facts.dropped > 0 ? [`${facts.dropped} alert${facts.dropped === 1 ? " was" : "s were"} not kept: too many piled up while the disk was full.`] : []),
     ],
   };

@@ -2,9 +2,9 @@ import { Outbox } from "../../alerts/outbox.js";
 import { OutboxDelivery } from "../../alerts/deliver-outbox.js";
 import { HeldDelivery } from "../../alerts/deliver-held.js";
 import { HeldAlerts } from "../../alerts/held-alerts.js";
-import { diskFullNotice, diskRecoveredNotice } from "../../bot/render/storage-notice.js";
 import { MuteList } from "../../alerts/mute-list.js";
 import { announceStart } from "../../alerts/start-notice.js";
+import { reportStorageChanges } from "../../alerts/storage-notices.js";
 import { metricsRoutes } from "../../api/metrics-routes.js";
 import { createAlertSender } from "../../bot/alert-sender.js";
 import { deliveryFits } from "../../bot/render/alert.js";
@@ -82,19 +82,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
   });
   const send = createAlertSender(core.api, now);
   const heldDelivery = new HeldDelivery({ held, send, chatId: settings.telegram.chat, logger, now });
-  core.storage.onChange((change) => {
-    if (change.kind === "full") {
-      logger.error({ database: paths.database }, "gaia.db cannot be written: the disk is full; alerts are kept in memory and sent from there");
-      held.hold({ kind: "notice", payload: diskFullNotice({ heldMax: held.max }) });
-    } else {
-      logger.info({ fullSince: change.fullSince.toISOString() }, "gaia.db can be written again");
-      held.hold({ kind: "notice", payload: diskRecoveredNotice({ fullSince: change.fullSince, at: change.at, dropped: held.takeDropped() }) });
-      void audit
-        .record({ kind: "gaia.disk-full", message: `gaia.db could not be written (disk full) from ${change.fullSince.toISOString()} to ${change.at.toISOString()}`, details: { from: change.fullSince.toISOString(), to: change.at.toISOString() } })
-        .catch(() => undefined);
-    }
-    scheduler.runSoon(MONITORING_JOBS.deliver);
-  });
+  reportStorageChanges({ storage: core.storage, held, audit, logger, database: paths.database, deliverSoon: () => scheduler.runSoon(MONITORING_JOBS.deliver) });
   const delivery = new OutboxDelivery({
     dataSource,
     audit,
