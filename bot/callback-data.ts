@@ -16,8 +16,8 @@ const SUBJECT = /^[a-z0-9_-]{1,32}$/;
 export const STATUS_DATA = /^st:(\d{1,4})$/;
 /** `top:cpu` or `top:mem`: /top sorted by CPU or memory (Refresh repeats the current order). */
 export const TOP_DATA = /^top:(cpu|mem)$/;
-/** `hi:2:agent` or `hi:2:`: /history of a subject (or of everything), page 2. */
-export const HISTORY_DATA = /^hi:(\d{1,4}):([a-z0-9_-]{0,32})$/;
+/** `hi:2:agent` or `hi:2:`: /history of a subject (or of everything), page 2; `hi:2:agent:pi` on host pi, `:*` on every host. */
+export const HISTORY_DATA = /^hi:(\d{1,4}):([a-z0-9_-]{0,32})(?::([A-Za-z0-9._*-]{1,23}))?$/;
 
 /** The data of a /status button for a page. */
 export function statusButton(page: number): string {
@@ -30,9 +30,10 @@ export function topButton(order: TopProcessesOrder): string {
 }
 
 /** The data of a /history button for a page, of one subject or all (null). */
-export function historyButton(page: number, subject: string | null): string {
+export function historyButton(page: number, subject: string | null, host?: string): string {
   if (subject !== null && !SUBJECT.test(subject)) throw new Error(`not a service or task name: ${subject}`);
-  return `hi:${clampPage(page)}:${subject ?? ""}`;
+  if (host !== undefined && !/^[A-Za-z0-9._*-]{1,23}$/.test(host)) throw new Error(`not a host selector: ${host}`);
+  return `hi:${clampPage(page)}:${subject ?? ""}${host === undefined ? "" : `:${host}`}`;
 }
 
 /** The page of a /status button, or undefined for data that is not one. */
@@ -48,9 +49,10 @@ export function parseTopButton(data: string): TopProcessesOrder | undefined {
 }
 
 /** The page and subject of a /history button, or undefined for data that is not one. */
-export function parseHistoryButton(data: string): { page: number; subject: string | null } | undefined {
+export function parseHistoryButton(data: string): { page: number; subject: string | null; host?: string } | undefined {
   const match = HISTORY_DATA.exec(data);
-  return match ? { page: Number(match[1]), subject: match[2] === "" ? null : match[2] } : undefined;
+  if (!match) return undefined;
+  return { page: Number(match[1]), subject: match[2] === "" ? null : match[2], ...(match[3] ? { host: match[3] } : {}) };
 }
 
 function clampPage(page: number): number {

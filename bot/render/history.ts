@@ -14,7 +14,8 @@ const MESSAGE_WIDTH = 160;
  * with buttons to page to newer and older entries and to refresh.
  */
 export function renderHistory(history: HistoryPage, options: { knownSubject: boolean }): RenderedMessage {
-  const title = history.subject ? html`<b>History of ${history.subject}</b>` : "<b>History</b>";
+  const where = history.host === undefined ? "" : history.host === "*" ? " on every host" : html` on ${history.host}`;
+  const title = (history.subject ? html`<b>History of ${history.subject}</b>` : "<b>History</b>") + where;
   const pageNote = history.pages > 1 ? ` · page ${history.page + 1} of ${history.pages}` : "";
   const blocks: string[] = [`${title} (newest first)${pageNote}`];
   if (history.entries.length === 0) {
@@ -31,15 +32,15 @@ export function renderHistory(history: HistoryPage, options: { knownSubject: boo
       day = formatDay(at);
       blocks.push("", `<b>${day}</b>`);
     }
-    blocks.push(`${formatClock(at)} ${entryLine(entry)}`);
+    blocks.push(`${formatClock(at)} ${entry.host !== undefined ? html`[${entry.host || "-"}] ` : ""}${entryLine(entry)}`);
   }
   const text = fitBlocks(blocks, { note: (n) => `<i>… ${n} more line(s) cut to fit Telegram's limit.</i>` });
 
   const subject = history.subject;
   const buttons = [];
-  if (history.page > 0) buttons.push({ text: "‹ Newer", callback_data: historyButton(history.page - 1, subject) });
-  buttons.push({ text: "🔄 Refresh", callback_data: historyButton(history.page, subject) });
-  if (history.page < history.pages - 1) buttons.push({ text: "Older ›", callback_data: historyButton(history.page + 1, subject) });
+  if (history.page > 0) buttons.push({ text: "‹ Newer", callback_data: historyButton(history.page - 1, subject, history.host) });
+  buttons.push({ text: "🔄 Refresh", callback_data: historyButton(history.page, subject, history.host) });
+  if (history.page < history.pages - 1) buttons.push({ text: "Older ›", callback_data: historyButton(history.page + 1, subject, history.host) });
   return { text, reply_markup: { inline_keyboard: [buttons] } };
 }
 
@@ -76,5 +77,5 @@ function entryLine(entry: HistoryEntry): string {
 
 /** The answer to /history with an argument that cannot be a service or task name. */
 export function renderHistoryUsage(argument: string): RenderedMessage {
-  return { text: html`"${truncatePlain(argument, 64)}" is not a service or task name. Send /history, or /history SERVICE.` };
+  return { text: html`"${truncatePlain(argument, 64)}" is not a service or task name. Send /history, or /history SERVICE (add @all for every host sharing the database).` };
 }

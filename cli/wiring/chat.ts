@@ -39,7 +39,7 @@ export function wireChat(core: CoreServices, options: { latest: LatestSnapshot; 
   const subjects = new Set(["host", ...settings.services.map((s) => s.name), ...settings.tasks.map((t) => t.name)]);
   const tasks = new Set(settings.tasks.map((t) => t.name));
   const history: HistoryDeps = {
-    history: (subject, page) => readHistoryPage(dataSource, { subject, page, perPage: HISTORY_PER_PAGE, isTask: subject !== null && tasks.has(subject) }),
+    history: (subject, page, host) => readHistoryPage(dataSource, { subject, page, perPage: HISTORY_PER_PAGE, isTask: subject !== null && tasks.has(subject), host }),
     isKnownSubject: (subject) => subjects.has(subject),
   };
 

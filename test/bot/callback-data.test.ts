@@ -19,6 +19,10 @@ describe("the buttons' callback data", () => {
     expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(64);
     expect(parseHistoryButton(longest)).toEqual({ page: 9999, subject: "a".repeat(32) });
     expect(parseHistoryButton(historyButton(2, null))).toEqual({ page: 2, subject: null });
+    const acrossHosts = historyButton(99_999, "a".repeat(32), "h".repeat(23));
+    expect(Buffer.byteLength(acrossHosts)).toBeLessThanOrEqual(64);
+    expect(parseHistoryButton(acrossHosts)).toEqual({ page: 9999, subject: "a".repeat(32), host: "h".repeat(23) });
+    expect(parseHistoryButton(historyButton(0, null, "*"))).toEqual({ page: 0, subject: null, host: "*" });
     expect(parseStatusButton(statusButton(3))).toBe(3);
     expect(parseStatusButton(statusButton(-4))).toBe(0);
     expect(parseTopButton(topButton("memory"))).toBe("memory");

@@ -12,7 +12,7 @@ const token = (botId: number) => `${botId}:` + "AAFake".repeat(6);
 describe.skipIf(!TEST_POSTGRES_URL)("gaia start on PostgreSQL (DATABASE_URL), two hosts, one audit trail", () => {
   const defer = deferCleanups();
 
-  it("two monitors start on one database, each healthy, and the audit trail holds both hosts' rows", async () => {
+  it("two monitors start on one database, each healthy; the audit trail holds both hosts' rows and /history @all shows them", async () => {
     const database = await tempPostgresDatabase();
     defer(() => database.drop());
     const { default: pg } = await import("pg");
@@ -27,7 +27,7 @@ describe.skipIf(!TEST_POSTGRES_URL)("gaia start on PostgreSQL (DATABASE_URL), tw
       home.writeEnv({ TELEGRAM_BOT_TOKEN: token(botId), TELEGRAM_API_ROOT: tg.apiRoot, DATABASE_URL: database.url, GAIA_HOST: host });
       const gaia = startGaia(["start"], { home: home.home });
       defer(() => gaia.stop("SIGKILL"));
-      return { gaia, port, home };
+      return { gaia, port, home, tg };
     };
     // At the same moment: the first migrates, the other waits for it (an advisory lock).
     const [nas, pi] = await Promise.all([start("nas", 111111), start("pi", 222222)]);
@@ -41,6 +41,19 @@ describe.skipIf(!TEST_POSTGRES_URL)("gaia start on PostgreSQL (DATABASE_URL), tw
       }
       expect(await health.json()).toMatchObject({ ok: true, db: "ok" });
     }
+    // In the chat: /history shows this host, /history @all every host, each line naming its host.
+    const ask = async (text: string, match: RegExp) => {
+      const waiting = nas.tg.waitForMessage(match, { chatId: 4242, newOnly: true, timeoutMs: 20_000 });
+      nas.tg.sendUserMessage({ chatId: 4242, fromId: 4242, text });
+      return (await waiting).plainText;
+    };
+    const own = await ask("/history", /^History \(newest first\)/);
+    expect(own).toContain("monitor.started");
+    expect(own).not.toMatch(/\[(nas|pi)\]/);
+    const everyHost = await ask("/history @all", /^History on every host/);
+    expect(everyHost).toMatch(/\[nas\] monitor\.started/);
+    expect(everyHost).toMatch(/\[pi\] monitor\.started/);
+
     expect(await nas.gaia.stop()).toBe(0);
     expect(await pi.gaia.stop()).toBe(0);
 

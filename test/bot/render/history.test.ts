@@ -63,4 +63,25 @@ describe("the /history message", () => {
     expect(message.text.length).toBeLessThanOrEqual(4096);
     expect(() => parseTelegramHtml(message.text)).not.toThrow();
   });
+
+  it("across hosts (a shared PostgreSQL), says which hosts and names each line's host, and its buttons keep the hosts", () => {
+    const message = renderHistory(
+      page(
+        [
+          { kind: "incident", at: at(2, 9, 5), id: 3, subjectKind: "service", subjectName: "agent", condition: "down", resolvedAt: null, acknowledged: false, muted: false, host: "pi" },
+          { kind: "event", at: at(2, 9, 0), id: 9, eventKind: "service.down", actor: "system", subject: "agent", message: "agent is down", host: "nas" },
+        ],
+        { host: "*", pages: 2 },
+      ),
+      { knownSubject: true },
+    );
+    expect(parseTelegramHtml(message.text).text.split("\n")).toEqual([
+      "History of agent on every host (newest first) · page 1 of 2",
+      "",
+      "2026-06-02",
+      "09:05 [pi] 🔴 agent down, still open",
+      "09:00 [nas] service.down agent is down",
+    ]);
+    expect(message.reply_markup?.inline_keyboard[0].map((b) => "callback_data" in b && b.callback_data)).toEqual(["hi:0:agent:*", "hi:1:agent:*"]);
+  });
 });
