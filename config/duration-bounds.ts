@@ -34,6 +34,8 @@ export const DURATION_BOUNDS = {
   "tasks[].timeout": { minMs: SECOND, maxMs: 7 * DAY },
   "retention.events": { minMs: HOUR, maxMs: 3650 * DAY },
   "retention.samples": { minMs: HOUR, maxMs: 3650 * DAY },
+  // Checked hourly against the newest copy's time: no timer ever runs this long.
+  "backup.every": { minMs: HOUR, maxMs: 30 * DAY, zeroMeansNever: true },
 } as const satisfies Record<string, DurationBound>;
 
 export type BoundedDurationKey = keyof typeof DURATION_BOUNDS;

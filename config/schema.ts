@@ -197,10 +197,7 @@ export const gaiaFileSchema = z.strictObject({
     .prefault({}),
   backup: z
     .strictObject({
-      // Checked hourly against the newest backup's age, so no timer ever runs this long.
-      every: duration()
-        .refine((ms) => ms === 0 || (ms >= 3_600_000 && ms <= 30 * 86_400_000), { message: "must be 0 (no backups) or from 1h to 30d" })
-        .prefault("1d"),
+      every: boundedDuration("backup.every").prefault("1d"),
       keep: z.number({ error: "must be a whole number of backups from 1 to 100" }).int().min(1, { message: "must be from 1 to 100" }).max(100, { message: "must be from 1 to 100" }).default(7),
       folder: z.string().min(1, { message: "give a folder, e.g. .tmp/backups" }).default(".tmp/backups"),
     })

@@ -40,7 +40,7 @@ describe("gaia.yml", () => {
     expect(parseSettings("telegram:\n  admins: [42]\nbackup: { every: 6h, keep: 3, folder: /mnt/usb/gaia }\n", "/srv/gaia").backup).toEqual({ everyMs: 6 * 3_600_000, keep: 3, folder: "/mnt/usb/gaia" });
     expect(parseSettings("telegram:\n  admins: [42]\nbackup: { every: 0 }\n", "/srv/gaia").backup.everyMs).toBe(0);
     expect(() => parseSettings("telegram:\n  admins: [42]\nbackup:\n  every: 1m\n  keep: 0\n", "/srv/gaia")).toThrow(
-      /gaia\.yml:4 backup\.every: must be 0 \(no backups\) or from 1h to 30d[\s\S]*gaia\.yml:5 backup\.keep: must be from 1 to 100/,
+      /gaia\.yml:4 backup\.every: must be from 1h to 30d \(or 0 for never\), not 1m[\s\S]*gaia\.yml:5 backup\.keep: must be from 1 to 100/,
     );
   });
 
