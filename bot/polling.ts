@@ -49,7 +49,10 @@ export class TelegramPolling {
 
   /** Connects and polls in the background. */
   start(): void {
-    void this.connect().catch((error: unknown) => this.options.onFatal(error));
+    // Once stopping, a call cut short is no failure to report (and the log may be closed).
+    void this.connect().catch((error: unknown) => {
+      if (!this.stopping.signal.aborted) this.options.onFatal(error);
+    });
   }
 
   /** Stops polling, lets handlers in flight finish briefly, and confirms the updates fetched. */
@@ -72,7 +75,7 @@ export class TelegramPolling {
     for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
       try {
         bot.botInfo = await bot.api.getMe(this.stopping.signal as Parameters<typeof bot.api.getMe>[0]);
-        if (attempt > 1) logger.info({ attempts: attempt }, "Telegram answers again; connected");
+        if (attempt > 1 && !this.stopping.signal.aborted) logger.info({ attempts: attempt }, "Telegram answers again; connected");
         break;
       } catch (error) {
         if (this.stopping.signal.aborted) return;
@@ -82,7 +85,9 @@ export class TelegramPolling {
       }
     }
     if (this.stopping.signal.aborted) return;
-    await this.options.onConnected().catch((error: unknown) => logger.warn({ err: error }, "could not register the command menu"));
+    await this.options.onConnected().catch((error: unknown) => {
+      if (!this.stopping.signal.aborted) logger.warn({ err: error }, "could not register the command menu");
+    });
     if (this.stopping.signal.aborted) return;
     this.runner = run(bot, {
       runner: {

@@ -128,4 +128,15 @@ describe("Telegram that accepts connections and never answers", () => {
     expect(existsSync(join(home, ".tmp", "gaia.pid"))).toBe(false);
     expect(gaia.output()).not.toContain("did not stop within");
   }, 60_000);
+
+  it("stops with exit 0 while it is still registering the command menu on a connection that never answers", async () => {
+    const { tg, home, start } = await setUp();
+    tg.failNext("deleteMyCommands", 5, { hang: true });
+    const gaia = start();
+    await tg.waitForCall("deleteMyCommands", (call) => call.injected, 20_000);
+    await gaia.waitForOutput('"msg":"gaia started"', 20_000);
+    expect(await gaia.stop("SIGTERM")).toBe(0);
+    expect(existsSync(join(home, ".tmp", "gaia.pid"))).toBe(false);
+    expect(gaia.output()).not.toContain("could not register the command menu");
+  }, 60_000);
 });
