@@ -31,18 +31,25 @@ export async function startCommand(io: CliIo): Promise<number> {
         ...(config.usingDefaults ? ["gaia.yml: not found; copy gaia.example.yml to gaia.yml and list your Telegram user id under telegram.admins"] : []),
       ]);
     }
-    // Listening from before the start: the monitor logs "gaia started" and returns in the same turn
-    // of the event loop, so a signal that follows that line is always a clean stop. A signal during
-    // start-up still ends the process at once, as it did without a listener.
-    let monitor: Awaited<ReturnType<typeof startMonitor>> | undefined;
+    const armStopDeadline = (): void => {
+      setTimeout(() => {
+        writeLine(io.stderr, `gaia did not stop within ${STOP_DEADLINE_MS / 1000}s; exiting anyway`);
+        process.exit(EXIT.failure);
+      }, STOP_DEADLINE_MS).unref();
+    };
+    // Listening from before the start: a signal during start-up (systemctl stop while gaia is still
+    // opening gaia.db or loading code; the start notice may already be in the chat) is a clean stop
+    // too: start-up finishes, then everything stops in order and gaia exits 0. Should start-up not
+    // finish within the stop deadline, gaia exits 1 rather than linger.
     const signalled = new Promise<StopOutcome>((resolve) => {
       for (const signal of ["SIGTERM", "SIGINT"] as const) {
         process.once(signal, () => {
-          if (!monitor) process.kill(process.pid, signal);
-          else resolve({ reason: signal, exitCode: EXIT.ok });
+          resolve({ reason: signal, exitCode: EXIT.ok });
+          armStopDeadline();
         });
       }
     });
+    let monitor: Awaited<ReturnType<typeof startMonitor>>;
     try {
       monitor = await startMonitor(config, config.env.telegramBotToken ? { kind: "telegram" } : { kind: "console", io });
     } catch (error) {
@@ -63,13 +70,8 @@ export async function startCommand(io: CliIo): Promise<number> {
       throw error;
     }
     const outcome = await Promise.race([signalled, monitor.stopped]);
-    const deadline = setTimeout(() => {
-      writeLine(io.stderr, `gaia did not stop within ${STOP_DEADLINE_MS / 1000}s; exiting anyway`);
-      process.exit(EXIT.failure);
-    }, STOP_DEADLINE_MS);
-    deadline.unref();
+    armStopDeadline();
     await monitor.stop();
-    clearTimeout(deadline);
     if (outcome.message) writeLine(io.stderr, outcome.message);
     return outcome.exitCode;
   });
