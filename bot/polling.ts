@@ -85,10 +85,11 @@ export class TelegramPolling {
       }
     }
     if (this.stopping.signal.aborted) return;
-    await this.options.onConnected().catch((error: unknown) => {
+    // Alongside the first long poll, not before it: the command menu is a few round trips to
+    // Telegram that the bot's users need not wait for.
+    void this.options.onConnected().catch((error: unknown) => {
       if (!this.stopping.signal.aborted) logger.warn({ err: error }, "could not register the command menu");
     });
-    if (this.stopping.signal.aborted) return;
     this.runner = run(bot, {
       runner: {
         fetch: { timeout: LONG_POLL_SECONDS, allowed_updates: this.options.allowedUpdates },
