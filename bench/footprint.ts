@@ -2,8 +2,10 @@
  * Figures 1 and 3, from one run side by side: the resident memory of `gaia start` watching 20
  * services 30–60 s after it first polled, next to the bare grammY bot's (figure 1), and the CPU
  * time each used over a minute of idling with the default schedule, as % of one core (figure 3).
- * The CPU minute starts once start-up has settled (SETTLE_MS after the first poll): what gaia
- * loads and runs right after its first poll (the local API, the first probe) is start-up, not idling.
+ * The CPU minute is the second one after the first poll: in the first, gaia loads and runs what
+ * follows its first poll (the local API, the first probe), and V8's memory reducer then runs full
+ * garbage collections to shrink the heap start-up grew; that is start-up, not idling. The first
+ * minute's CPU is reported beside it.
  */
 import { cpuSecondsOf, rssBytesOf } from "./lib/proc-stats.js";
 import { sleep } from "./lib/numbers.js";
@@ -14,7 +16,7 @@ import type { StartupSubject } from "./startup.js";
 export const MEMORY_FROM_S = 30;
 export const MEMORY_TO_S = 60;
 /** The idle CPU minute starts this long after the first poll. */
-export const SETTLE_MS = 15_000;
+export const SETTLE_MS = 60_000;
 
 /** One process's figures over the window. */
 export interface ProcessFootprint {
@@ -25,6 +27,8 @@ export interface ProcessFootprint {
   peakRssBytes: number;
   cpuSeconds: number;
   cpuPercentOfCore: number;
+  /** CPU over the first SETTLE_MS after the first poll, % of one core. */
+  settlingCpuPercentOfCore: number;
   /** RSS every 5 s from the first poll. */
   rssTrend: number[];
 }
@@ -65,11 +69,13 @@ export async function measureFootprint(gaiaSubject: StartupSubject, bareSubject:
         if (next % 5000 === 0) read();
       }
     };
+    const cpuAtPoll = { gaia: cpuSecondsOf(gaia.pid), bare: cpuSecondsOf(bare.pid), at: performance.now() };
     await idleUntil(SETTLE_MS);
     const cpuBefore = { gaia: cpuSecondsOf(gaia.pid), bare: cpuSecondsOf(bare.pid), at: performance.now() };
     await idleUntil(SETTLE_MS + windowMs);
     const seconds = (performance.now() - cpuBefore.at) / 1000;
-    const figures = (pid: number, before: number, rssTrend: number[]): ProcessFootprint => {
+    const settlingSeconds = (cpuBefore.at - cpuAtPoll.at) / 1000;
+    const figures = (pid: number, atPoll: number, before: number, rssTrend: number[]): ProcessFootprint => {
       const cpuSeconds = cpuSecondsOf(pid) - before;
       const inWindow = rssTrend.filter((_, i) => trend.atSeconds[i] >= MEMORY_FROM_S - 0.5 && trend.atSeconds[i] <= MEMORY_TO_S + 0.5);
       return {
@@ -78,11 +84,12 @@ export async function measureFootprint(gaiaSubject: StartupSubject, bareSubject:
         peakRssBytes: Math.max(...rssTrend),
         cpuSeconds,
         cpuPercentOfCore: (cpuSeconds / seconds) * 100,
+        settlingCpuPercentOfCore: ((before - atPoll) / settlingSeconds) * 100,
         rssTrend,
       };
     };
-    const gaiaFigures = figures(gaia.pid, cpuBefore.gaia, trend.gaia);
-    const bareFigures = figures(bare.pid, cpuBefore.bare, trend.bare);
+    const gaiaFigures = figures(gaia.pid, cpuAtPoll.gaia, cpuBefore.gaia, trend.gaia);
+    const bareFigures = figures(bare.pid, cpuAtPoll.bare, cpuBefore.bare, trend.bare);
     return {
       windowSeconds: seconds,
       settleSeconds: SETTLE_MS / 1000,

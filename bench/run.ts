@@ -98,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
         });
       }
       if (wanted("footprint")) {
-        log(`memory and idle CPU (side by side, ${SERVICES} services, default schedule; CPU over ${FOOTPRINT_WINDOW_MS / 1000} s once start-up settled)...`);
+        log(`memory and idle CPU (side by side, ${SERVICES} services, default schedule; CPU over the second minute after the first poll)...`);
         await attempt("memory and idle CPU", async () => {
           figures.footprint = await measureFootprint(gaia, bare, home, FOOTPRINT_WINDOW_MS);
           log(`  gaia ${mb(figures.footprint.gaia.rssBytes)}, bare bot ${mb(figures.footprint.bare.rssBytes)}; gaia CPU ${figures.footprint.gaia.cpuPercentOfCore.toFixed(2)}% of a core`);
@@ -358,7 +358,7 @@ function methodNotes(f: Figures): string[] {
   const notes: string[] = [];
   if (f.footprint || f.startup) {
     notes.push(
-      `Memory, idle CPU and start-up: the real \`gaia start\` as shipped (the esbuild bundle in dist/, started as \`node dist/cli/gaia.js start\`, no V8 flags) and a bare grammY bot (bench/bare-grammy-bot.ts: one command, long polling, grammY loaded from node_modules as a bot author runs it) each poll their own instance of the fake Telegram of the e2e tests (like Telegram, it serves one poller per token). The ${SERVICES} services match ${SERVICES} real \`sleep\` processes started under names of their own. RSS is VmRSS, the mean of the readings every 5 s from ${MEMORY_FROM_S} to ${MEMORY_TO_S} s after gaia first polled (a single reading swings by tens of MB with each major GC; results.json has them all); CPU is utime+stime from /proc/<pid>/stat over ${FOOTPRINT_WINDOW_MS / 1000} s that start ${f.footprint ? f.footprint.settleSeconds : "?"} s after gaia first polled, when its start-up (the local API, the first probe, loaded after the first poll) is over. Start-up is the median of ${STARTUP_REPS} alternated starts from spawn to the first long poll waiting at the fake.`,
+      `Memory, idle CPU and start-up: the real \`gaia start\` as shipped (the esbuild bundle in dist/, started as \`node dist/cli/gaia.js start\`, no V8 flags) and a bare grammY bot (bench/bare-grammy-bot.ts: one command, long polling, grammY loaded from node_modules as a bot author runs it) each poll their own instance of the fake Telegram of the e2e tests (like Telegram, it serves one poller per token). The ${SERVICES} services match ${SERVICES} real \`sleep\` processes started under names of their own. RSS is VmRSS, the mean of the readings every 5 s from ${MEMORY_FROM_S} to ${MEMORY_TO_S} s after gaia first polled (a single reading swings by tens of MB with each major GC; results.json has them all); CPU is utime+stime from /proc/<pid>/stat over the second minute after gaia first polled: in the first (${f.footprint ? `${f.footprint.gaia.settlingCpuPercentOfCore.toFixed(2)}% of a core for gaia, ${f.footprint.bare.settlingCpuPercentOfCore.toFixed(2)}% for the bare bot` : "not measured"}) gaia loads and runs what follows its first poll (the local API, the first probe) and V8's memory reducer runs the full garbage collections that shrink the heap start-up grew (a CPU profile of that minute: most of it is GC). Start-up is the median of ${STARTUP_REPS} alternated starts from spawn to the first long poll waiting at the fake.`,
     );
   }
   if (f.moduleCost) {
