@@ -76,6 +76,7 @@ export function loadEnvironment(paths: GaiaPaths, processEnv: NodeJS.ProcessEnv)
     ...(botToken ? { telegramBotToken: new Secret(botToken) } : {}),
     telegramApiRoot: telegramApiRoot.replace(/\/+$/, ""),
     ...(githubToken ? { githubToken: new Secret(githubToken) } : {}),
+    ...(githubToken && processEnv.GITHUB_TOKEN !== undefined ? { githubTokenFromProcess: true } : {}),
     ...(githubApp ? { githubApp } : {}),
     githubApiUrl: githubApiUrl.replace(/\/+$/, ""),
     ...(apiToken ? { apiToken: new Secret(apiToken) } : {}),

@@ -60,6 +60,8 @@ export interface GaiaEnvironment {
   telegramBotToken?: Secret;
   telegramApiRoot: string;
   githubToken?: Secret;
+  /** GITHUB_TOKEN came from the process environment (which wins over .private/.env, where rotation writes). */
+  githubTokenFromProcess?: boolean;
   githubApp?: { appId: string; installationId: string; privateKeyFile: string };
   githubApiUrl: string;
   apiToken?: Secret;

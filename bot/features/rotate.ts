@@ -43,6 +43,8 @@ export interface RotationChat {
   repository?: string;
   /** The stores' names, for the plan. */
   stores: string[];
+  /** GITHUB_TOKEN comes from the process environment (it wins over the env-file store at the next start). */
+  tokenFromProcessEnvironment: boolean;
   /** GitHub's page where a new fine-grained token is made (follows GITHUB_API_URL for Enterprise Server). */
   tokenPageUrl: string;
   /** After a rotation is done: the next due time moves a schedule away. */
@@ -269,7 +271,13 @@ async function cancelUnfinished(chat: RotationChat, actor: string, reason: strin
 async function planOf(chat: RotationChat): Promise<RotationPlanView> {
   const busy = await chat.runner.active();
   if (busy) throw new RotationFailed(`rotation #${busy.id} is in progress (step ${busy.step}); /cancel it or wait for it`, "busy");
-  const plan: RotationPlanView = { identity: chat.identity, stores: chat.stores, warnings: [], ...(chat.repository ? { repository: chat.repository } : {}) };
+  const plan: RotationPlanView = {
+    identity: chat.identity,
+    stores: chat.stores,
+    warnings: [],
+    ...(chat.repository ? { repository: chat.repository } : {}),
+    ...(chat.tokenFromProcessEnvironment ? { tokenFromProcessEnvironment: true } : {}),
+  };
   try {
     const facts = await chat.runner.currentFacts();
     if (facts) {

@@ -95,6 +95,8 @@ export interface RotationPlanView {
   /** Why the current token's facts could not be read. */
   currentError?: string;
   warnings: string[];
+  /** GITHUB_TOKEN comes from gaia's process environment, which wins over .private/.env at the next start. */
+  tokenFromProcessEnvironment?: boolean;
 }
 
 const KIND_NAMES: Record<string, string> = {
@@ -122,7 +124,11 @@ export function renderRotationPlan(plan: RotationPlanView): RenderedMessage {
   const lines = [html`🔑 <b>Rotate the GitHub token</b> (identity ${plan.identity})`];
   if (plan.current) lines.push(...factLines(plan.current));
   else lines.push(html`Current token: ${plan.currentError ?? "none configured"}`);
-  lines.push(...warningLines(plan.warnings), "", "<b>Plan</b>");
+  lines.push(...warningLines(plan.warnings));
+  if (plan.tokenFromProcessEnvironment) {
+    lines.push("⚠️ GITHUB_TOKEN is set in gaia's process environment, which wins over .private/.env: after the rotation, remove it there, or gaia restarts with the old (revoked) token.");
+  }
+  lines.push("", "<b>Plan</b>");
   lines.push(
     plan.identity === "pat" ? "1. You create a new token on GitHub and paste it here (the message is deleted at once)." : "1. Gaia mints a new installation token.",
     "2. Gaia checks it belongs to the same account, and shows it for your confirmation.",

@@ -76,7 +76,11 @@ export function wireRotation(core: CoreServices, options: { outbox: Outbox }): R
     await notify(noticeOf(rotation, rotation.outcome === "done" ? "done" : "rolled-back"));
   };
 
+  // The process environment wins over .private/.env: a rotated token written there would lose at the next start.
+  const tokenFromProcessEnvironment = config.env.githubTokenFromProcess === true && stores.some((s) => s instanceof EnvFileStore);
+  if (tokenFromProcessEnvironment) logger.warn("GITHUB_TOKEN is set in the process environment, which wins over .private/.env: a rotated token would not be used after a restart");
   const chat: RotationChat = {
+    tokenFromProcessEnvironment,
     runner,
     schedule,
     identity: identity.kind,

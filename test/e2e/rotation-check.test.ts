@@ -30,6 +30,17 @@ describe("the GitHub identity's facts", () => {
     expect(stdout).toContain("✓ github: App gaia-bot[bot] (installation 777) accepts gaia's key; its tokens get metadata: read, contents: read on acme/site");
   });
 
+  it("/rotate warns when GITHUB_TOKEN comes from the process environment, which would win over the rotated .private/.env", async () => {
+    const old = fakeToken("github_pat_");
+    const home = await rotationHome({ identity: "pat", oldToken: old, oldTokenInfo: { login: "gaia-machine", expiration: expiringIn(60) } });
+    defer(() => home.cleanup());
+    await home.start({ GITHUB_TOKEN: old });
+    await home.tg.waitForPoll(15_000);
+    const plan = home.tg.waitForMessage(/Rotate the GitHub token/, { chatId: ADMIN, newOnly: true, timeoutMs: 30_000 });
+    home.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/rotate" });
+    expect((await plan).plainText).toContain("GITHUB_TOKEN is set in gaia's process environment, which wins over .private/.env");
+  });
+
   it("warns once, 7 days ahead, that the token expires, and /status shows the expiry and the next rotation", async () => {
     const old = fakeToken("github_pat_");
     const home = await rotationHome({ identity: "pat", oldToken: old, oldTokenInfo: { login: "gaia-machine", expiration: expiringIn(3) } });

@@ -30,7 +30,8 @@ export interface RotationHome {
   tg: FakeTelegram;
   github: FakeGitHub;
   gaia?: GaiaProcess;
-  start(): Promise<GaiaProcess>;
+  /** Starts gaia; `env` adds variables to its process environment. */
+  start(env?: Record<string, string>): Promise<GaiaProcess>;
   envValue(key: string): string | undefined;
   envMode(): number;
   rotations(): { id: number; step: string; outcome: string; error: string | null; oldFingerprint: string | null; newFingerprint: string | null }[];
@@ -117,8 +118,8 @@ export async function rotationHome(options: {
     home: temp.home,
     tg,
     github,
-    async start() {
-      const gaia = startGaia(["start"], { home: temp.home });
+    async start(env) {
+      const gaia = startGaia(["start"], { home: temp.home, ...(env ? { env } : {}) });
       self.gaia = gaia;
       await gaia.waitForOutput('"msg":"gaia started"', 30_000);
       return gaia;
