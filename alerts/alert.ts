@@ -39,13 +39,28 @@ export type OutboxKind = "alert" | "notice";
 /** A plain notice (monitor started, monitor was down...): a few lines of text. */
 export interface NoticePayload {
   title: string;
+  /** Sentences, as notices queued by earlier versions carry them; new notices carry facts below. */
   lines?: string[];
   /** A token rotation notice, worded (with its buttons) by `bot/render/rotation.ts`. */
   rotation?: RotationNotice;
+  /** The "Gaia started" notice, worded by `bot/render/start-notice.ts`. */
+  start?: StartNotice;
   /** gaia.db's disk filled up or has room again, worded by `bot/render/storage-notice.ts`. */
   storage?: StorageNotice;
   /** Sent as a message of its own, never grouped: its buttons belong to it. */
   standalone?: boolean;
+}
+
+/** What the "Gaia started" notice reports, as facts (times as ISO 8601). */
+export interface StartNotice {
+  /** No heartbeat of an earlier run: a new gaia.db. */
+  firstStart: boolean;
+  /** When the host booted, when it rebooted since the previous run. */
+  rebootedAt?: string;
+  /** The monitor's own downtime, when longer than two heartbeat periods. */
+  monitorDown?: { from: string; to: string };
+  /** Services watched, in config order. */
+  services: string[];
 }
 
 /** What a storage notice reports, as facts (times as ISO 8601: a held notice may be stored later). */

@@ -4,10 +4,9 @@
  * was down and from when to when (nobody watched the services meanwhile). `startReport` is pure;
  * `announceStart` reads the previous run's facts, records them and queues the notice.
  */
-import { formatDuration } from "../config/durations.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 import { LAST_HEARTBEAT_KEY, type StateStore } from "../entities/state-store.js";
-import type { NoticePayload } from "./alert.js";
+import type { NoticePayload, StartNotice } from "./alert.js";
 import type { Outbox } from "./outbox.js";
 
 /** Where the host's boot time is remembered between runs (to tell a reboot). */
@@ -38,26 +37,18 @@ const SAME_BOOT_TOLERANCE_MS = 60_000;
 
 /** Builds the start notice; see the file comment. */
 export function startReport(facts: StartFacts): StartReport {
-  const lines: string[] = [];
   const hostRebooted =
     facts.previousBootTime !== undefined &&
     Math.abs(facts.bootTime.getTime() - facts.previousBootTime.getTime()) > SAME_BOOT_TOLERANCE_MS;
-  if (hostRebooted) lines.push(`The host rebooted at ${localTime(facts.bootTime)}.`);
-
-  let monitorDown: StartReport["monitorDown"];
-  if (facts.lastBeat && facts.now.getTime() - facts.lastBeat.getTime() > 2 * facts.heartbeatEveryMs) {
-    monitorDown = { from: facts.lastBeat, to: facts.now };
-    lines.push(
-      `The monitor itself was down from ${localTime(facts.lastBeat)} to ${localTime(facts.now)} (${formatDuration(facts.now.getTime() - facts.lastBeat.getTime())}): nothing was watched meanwhile.`,
-    );
-  }
-  if (!facts.lastBeat) lines.push("First start with this gaia.db.");
-  lines.push(
-    facts.services.length === 0
-      ? "Watching the host; no services are configured in gaia.yml."
-      : `Watching the host and ${facts.services.length} service${facts.services.length === 1 ? "" : "s"}: ${facts.services.join(", ")}.`,
-  );
-  return { notice: { title: "Gaia started", lines }, hostRebooted, ...(monitorDown ? { monitorDown } : {}) };
+  const monitorDown =
+    facts.lastBeat && facts.now.getTime() - facts.lastBeat.getTime() > 2 * facts.heartbeatEveryMs ? { from: facts.lastBeat, to: facts.now } : undefined;
+  const start: StartNotice = {
+    firstStart: !facts.lastBeat,
+    ...(hostRebooted ? { rebootedAt: facts.bootTime.toISOString() } : {}),
+    ...(monitorDown ? { monitorDown: { from: monitorDown.from.toISOString(), to: monitorDown.to.toISOString() } } : {}),
+    services: [...facts.services],
+  };
+  return { notice: { title: "Gaia started", start }, hostRebooted, ...(monitorDown ? { monitorDown } : {}) };
 }
 
 export interface AnnounceStartDeps {
@@ -99,10 +90,4 @@ export async function announceStart(deps: AnnounceStartDeps): Promise<void> {
   }
   await state.set(BOOT_TIME_KEY, bootTime.toISOString());
   await deps.outbox.enqueue({ kind: "notice", payload: report.notice });
-}
-
-/** "2025-03-01 14:05" in the host's time zone. */
-function localTime(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }

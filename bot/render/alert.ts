@@ -11,6 +11,7 @@ import { incidentButton } from "../callback-data.js";
 import { alertDetailLines } from "./alert-facts.js";
 import { formatBytes } from "./figures.js";
 import { renderRotationNotice } from "./rotation.js";
+import { renderStartNotice } from "./start-notice.js";
 import { renderStorageNotice } from "./storage-notice.js";
 import { escapeHtml, html, TELEGRAM_TEXT_LIMIT, type RenderedMessage } from "./html.js";
 
@@ -105,6 +106,7 @@ function renderItem(item: DeliveryItem, preChars: number, now: Date): string {
 function renderNoticeBody(payload: NoticePayload): string {
   if (payload.rotation) return renderRotationNotice(payload.rotation).text;
   if (payload.storage) return renderStorageNotice(payload.storage);
+  if (payload.start) return renderStartNotice(payload.start);
   return [`ℹ️ <b>${escapeHtml(payload.title)}</b>`, ...(payload.lines ?? []).map((line) => escapeHtml(line))].join("\n");
 }
 
