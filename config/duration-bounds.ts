@@ -29,6 +29,8 @@ export const DURATION_BOUNDS = {
   // Also at least probe.every (a cross-check): a reminder cannot know more than the last probe.
   "alerts.remind": { minMs: SECOND, maxMs: 30 * DAY, zeroMeansNever: true },
   "approvals.timeout": { minMs: SECOND, maxMs: 7 * DAY },
+  // An endpoint check's deadline: the probe waits for the slowest, so it stays well under a cycle.
+  "services[].match.timeout": { minMs: SECOND, maxMs: 30 * SECOND },
   "tasks[].expect": { minMs: SECOND, maxMs: 366 * DAY },
   "tasks[].grace": { minMs: 0, maxMs: 366 * DAY },
   "tasks[].timeout": { minMs: SECOND, maxMs: 7 * DAY },

@@ -7,7 +7,7 @@ import { didYouMean } from "./did-you-mean.js";
 import { durationOutOfBounds } from "./duration-bounds.js";
 import { formatDuration, parseDuration } from "./durations.js";
 import { gaiaFileSchema, type GaiaFile } from "./schema.js";
-import type { GaiaConfig, ServiceConfig, TaskConfig } from "./types.js";
+import { DEFAULT_ENDPOINT_TIMEOUT_MS, type GaiaConfig, type ServiceConfig, type ServiceMatch, type TaskConfig } from "./types.js";
 
 /** Far above any real gaia.yml; a bigger file is not read whole. */
 const MAX_SETTINGS_BYTES = 16 * 1024 * 1024;
@@ -226,6 +226,13 @@ function durationText(value: unknown, fallback: string): string | number {
   return typeof value === "string" || typeof value === "number" ? value : fallback;
 }
 
+/** `HOST:PORT` (validated by the schema) split; brackets around an IPv6 host dropped. */
+function tcpMatch(target: string, timeoutMs: number): ServiceMatch {
+  const text = target.trim();
+  const colon = text.lastIndexOf(":");
+  return { kind: "tcp", tcp: text, host: text.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(text.slice(colon + 1)), timeoutMs };
+}
+
 function toSettings(file: GaiaFile, home: string): GaiaConfig {
   const services: ServiceConfig[] = file.services.map((s) => ({
     name: s.name,
@@ -234,7 +241,17 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
         ? { kind: "process", process: s.match.process, ...(s.match.args ? { args: s.match.args } : {}) }
         : s.match.pidfile !== undefined
           ? { kind: "pidfile", pidfile: isAbsolute(s.match.pidfile) ? s.match.pidfile : resolve(home, s.match.pidfile) }
-          : { kind: "port", port: s.match.port! },
+          : s.match.port !== undefined
+            ? { kind: "port", port: s.match.port }
+            : s.match.http !== undefined
+              ? {
+                  kind: "http",
+                  http: s.match.http,
+                  ...(s.match.status !== undefined ? { status: s.match.status } : {}),
+                  ...(s.match.contains !== undefined ? { contains: s.match.contains } : {}),
+                  timeoutMs: s.match.timeout ?? DEFAULT_ENDPOINT_TIMEOUT_MS,
+                }
+              : tcpMatch(s.match.tcp!, s.match.timeout ?? DEFAULT_ENDPOINT_TIMEOUT_MS),
     ...(s.cpu !== undefined ? { cpu: s.cpu } : {}),
     ...(s.memory !== undefined ? { memory: s.memory } : {}),
     ...(s.restart !== undefined ? { restart: s.restart } : {}),

@@ -73,20 +73,41 @@ const memoryLimit = z.union([z.number(), z.string()]).transform((value, ctx) => 
   return z.NEVER;
 });
 
+/** `HOST:PORT` of a tcp endpoint (an IPv6 host in brackets). */
+const TCP_TARGET = /^(\[[0-9a-f:]+\]|[\w.-]+):(\d{1,5})$/i;
+
 const match = z
   .strictObject({
     process: z.string().min(1, { message: "give the process name, e.g. node" }).optional(),
     args: z.string().min(1).optional(),
     pidfile: z.string().min(1).optional(),
     port: z.number().int().min(1).max(65535, { message: "must be a TCP port from 1 to 65535" }).optional(),
+    http: z.url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. http://127.0.0.1:8096/health" }).optional(),
+    status: z.number({ error: "must be an HTTP status code from 100 to 599" }).int().min(100, { message: "must be an HTTP status code from 100 to 599" }).max(599, { message: "must be an HTTP status code from 100 to 599" }).optional(),
+    contains: z.string().min(1, { message: "give the text the answer must contain" }).optional(),
+    timeout: boundedDuration("services[].match.timeout").optional(),
+    tcp: z
+      .string()
+      .refine((text) => TCP_TARGET.test(text.trim()) && Number(TCP_TARGET.exec(text.trim())![2]) >= 1 && Number(TCP_TARGET.exec(text.trim())![2]) <= 65535, {
+        message: "write it as HOST:PORT, e.g. 127.0.0.1:5432",
+      })
+      .optional(),
   })
   .superRefine((m, ctx) => {
-    const given = [m.process, m.pidfile, m.port].filter((v) => v !== undefined).length;
+    const given = [m.process, m.pidfile, m.port, m.http, m.tcp].filter((v) => v !== undefined).length;
     if (given !== 1) {
-      ctx.addIssue({ code: "custom", message: "give exactly one of process, pidfile, port" });
+      ctx.addIssue({ code: "custom", message: "give exactly one of process, pidfile, port, http, tcp" });
     }
     if (m.args !== undefined && m.process === undefined) {
       ctx.addIssue({ code: "custom", path: ["args"], message: "args only refines process; add process: NAME" });
+    }
+    for (const key of ["status", "contains"] as const) {
+      if (m[key] !== undefined && m.http === undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} only refines http; add http: URL` });
+      }
+    }
+    if (m.timeout !== undefined && m.http === undefined && m.tcp === undefined) {
+      ctx.addIssue({ code: "custom", path: ["timeout"], message: "timeout only applies to http or tcp" });
     }
   });
 

@@ -7,7 +7,14 @@ import type { Secret } from "./secret.js";
 export type ServiceMatch =
   | { kind: "process"; process: string; args?: string }
   | { kind: "pidfile"; pidfile: string } // absolute path, resolved against the home folder
-  | { kind: "port"; port: number };
+  | { kind: "port"; port: number }
+  /** Answers over HTTP(S): a status (default any 2xx/3xx), optionally with text in the body, within timeoutMs. */
+  | { kind: "http"; http: string; status?: number; contains?: string; timeoutMs: number }
+  /** Accepts a TCP connection within timeoutMs. */
+  | { kind: "tcp"; tcp: string; host: string; port: number; timeoutMs: number };
+
+/** An endpoint check's deadline when gaia.yml gives none. */
+export const DEFAULT_ENDPOINT_TIMEOUT_MS = 10_000;
 
 /** A memory limit: a share of total memory, or an absolute number of bytes. */
 export type MemoryLimit = { kind: "percent"; percent: number } | { kind: "bytes"; bytes: number };

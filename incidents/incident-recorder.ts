@@ -240,7 +240,10 @@ function auditKind(transition: Transition): string {
 function auditMessage(transition: Transition): string {
   const who = transition.subject.kind === "host" ? "host" : transition.subject.name;
   const { value, threshold, unit } = transition.figures;
-  const figure = value !== undefined && threshold !== undefined ? ` (${round(value)}${unit === "bytes" ? " bytes" : "%"} vs ${round(threshold)})` : "";
+  const figure = value !== undefined && threshold !== undefined ? ` (${round(value)}${unit === "bytes" ? " bytes" : unit === "days" ? " days" : "%"} vs ${round(threshold)})` : "";
+  if (transition.condition === "certificate" && transition.change !== "reminder") {
+    return transition.change === "opened" ? `${who} TLS certificate expires within ${round(threshold ?? 0)} days${figure}` : `${who} TLS certificate renewed${figure}`;
+  }
   switch (transition.change) {
     case "opened":
       return transition.condition === "down" ? `${who} is down` : transition.condition === "flapping" ? `${who} is flapping` : `${who} ${transition.condition} at or above its threshold${figure}`;

@@ -101,6 +101,27 @@ export function registerMonitorMetrics(registry: Registry, sources: MonitorMetri
   perService("gaia_service_up", "1 when at least one process of the service was found", (s) => (s.up ? 1 : 0));
   perService("gaia_service_processes", "Processes matched for the service", (s) => s.processCount);
   perService("gaia_service_memory_bytes", "Service resident memory summed over its processes", (s) => s.memoryBytes);
+  // Endpoint services only (http, tcp): a series exists while the endpoint answered in the last probe.
+  const perEndpoint = (name: string, help: string, value: (s: NonNullable<ReturnType<typeof snapshot>>["services"][number]) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["service"],
+      registers,
+      collect() {
+        this.reset();
+        for (const service of snapshot()?.services ?? []) {
+          const v = value(service);
+          if (v !== undefined) this.set({ service: service.name }, v);
+        }
+      },
+    });
+  perEndpoint("gaia_service_response_seconds", "Time an http or tcp endpoint took to answer in the last probe", (s) =>
+    s.endpoint?.responseMs !== undefined ? s.endpoint.responseMs / 1000 : undefined,
+  );
+  perEndpoint("gaia_service_certificate_expiry_timestamp_seconds", "When an https endpoint's TLS certificate expires, Unix time", (s) =>
+    s.endpoint?.certExpiresAt ? s.endpoint.certExpiresAt.getTime() / 1000 : undefined,
+  );
   // CPU seconds of each service, added up probe interval by probe interval (each snapshot gives the
   // share of one core its processes used since the previous one), so no interval is lost between scrapes.
   const serviceCpu = new Counter({

@@ -75,6 +75,11 @@ export function matchServices(
         pids = listeners.pids.filter((pid) => table.processes.has(pid));
         break;
       }
+      case "http":
+      case "tcp":
+        // Endpoints are checked by the probe (endpoint-checks.ts), not found in the process table.
+        pids = [];
+        break;
     }
     pids.sort((a, b) => a - b);
     return { name: service.name, up: pids.length > 0 || listening, pids, processCount: pids.length };

@@ -13,6 +13,7 @@ import {
   portableHostCpuTimes,
   processCpuPercents,
 } from "./cpu-usage.js";
+import { checkEndpoints, isEndpointMatch } from "./endpoint-checks.js";
 import { readHostFigures } from "./host-figures.js";
 import { matchServices } from "./match-services.js";
 import { pidFileWrittenAt, readPidFile } from "./pid-file.js";
@@ -72,6 +73,7 @@ export function createProbe(options: ProbeOptions): Probe {
   const ports = services.flatMap((s) => (s.match.kind === "port" ? [s.match.port] : []));
   // Only built when some service matches by port: the fd scan is the costly part of a probe.
   const portOwners = ports.length > 0 && onProc ? createPortOwnerFinder(procRoot) : undefined;
+  const hasEndpoints = services.some((s) => isEndpointMatch(s.match));
   const stats: ProbeStats = { scans: 0, spawns: 0, fdScans: 0 };
   const redact = options.redact ?? createRedactor();
   let previousTable: ProcessTable | undefined;
@@ -86,6 +88,8 @@ export function createProbe(options: ProbeOptions): Probe {
 
   async function sample(): Promise<Snapshot> {
     const takenAt = now();
+    // Endpoint checks start first and run while the table is read; each ends by its own deadline.
+    const endpointChecks = hasEndpoints ? checkEndpoints(services, now) : undefined;
     const table = await takeTable(takenAt);
     // /proc/stat is read once and serves both the host CPU times and the boot time.
     const procStat = onProc ? readFileSync(join(procRoot, "stat"), "latin1") : undefined;
@@ -122,13 +126,18 @@ export function createProbe(options: ProbeOptions): Probe {
       pidFileWrittenAt,
       portListeners: (port) => listeners?.get(port) ?? noListener,
     });
-    const observations: ServiceObservation[] = matched.map((m) => ({
-      name: m.name,
-      up: m.up,
-      pids: m.pids,
-      processCount: m.processCount,
-      ...serviceUsage(m.pids, table, cpuPercents, host.memoryTotalBytes, host.bootTime),
-    }));
+    const endpoints = endpointChecks ? await endpointChecks : undefined;
+    const observations: ServiceObservation[] = matched.map((m) => {
+      const endpoint = endpoints?.get(m.name);
+      return {
+        name: m.name,
+        up: endpoint ? endpoint.up : m.up,
+        pids: m.pids,
+        processCount: m.processCount,
+        ...serviceUsage(m.pids, table, cpuPercents, host.memoryTotalBytes, host.bootTime),
+        ...(endpoint ? { endpoint } : {}),
+      };
+    });
 
     function topProcesses(by: TopProcessesOrder, n: number): ProcessSample[] {
       const rows = [...table.processes.values()].map((info) => ({

@@ -10,10 +10,13 @@ import type { GaiaConfig, ServiceConfig } from "../config/types.js";
 import type { ServiceObservation, Snapshot } from "./snapshot.js";
 
 /** What a condition watches. */
-export type ConditionName = "down" | "cpu" | "memory" | "disk" | "flapping";
+export type ConditionName = "down" | "cpu" | "memory" | "disk" | "flapping" | "certificate";
 
 /** Unit of a figure: % (of all cores or total memory or disk), bytes, or % of ONE core. */
-export type FigureUnit = "%" | "bytes" | "%core";
+export type FigureUnit = "%" | "bytes" | "%core" | "days";
+
+/** An https endpoint whose certificate expires within this many days is alerted. */
+export const CERTIFICATE_WARNING_DAYS = 14;
 
 /** Who a condition is about. The host's name is always "host". */
 export interface ConditionSubject {
@@ -207,6 +210,7 @@ export function evaluate(
       // cpu/memory incident clears while the down incident speaks for the service.
       evaluateThreshold(run, subject, figures.condition, figures, !up);
     }
+    if (service.match.kind === "http" && service.match.http.startsWith("https:")) evaluateCertificate(run, subject, observation);
   }
 
   emitReminders(run);
@@ -337,6 +341,27 @@ function evaluateThreshold(
   const result = step(previous, bad, run.sustain, run.sustain, shown, run.nowIso);
   run.next[key] = stripUndefined(result.condition);
   if (result.change) record(run, key, subject, condition, result, shown, false);
+}
+
+/**
+ * An https endpoint's certificate: open when it expires within CERTIFICATE_WARNING_DAYS (or has
+ * expired), resolved when a renewed one is seen. The figure is the days left. A cycle without a
+ * certificate (the endpoint did not answer) says nothing either way: the down alert speaks then.
+ */
+function evaluateCertificate(run: Evaluation, subject: ConditionSubject, observation: ServiceObservation | undefined): void {
+  const key = conditionKey(subject, "certificate");
+  const previous = ownCondition(run.previous, key);
+  const expiresAt = observation?.endpoint?.certExpiresAt;
+  if (!expiresAt) {
+    if (previous) run.next[key] = previous;
+    return;
+  }
+  const daysLeft = (expiresAt.getTime() - run.nowMs) / 86_400_000;
+  const shown: TransitionFigures = { value: daysLeft, threshold: CERTIFICATE_WARNING_DAYS, unit: "days" };
+  // Certificates change once in months: one probe is enough either way.
+  const result = step(previous, daysLeft <= CERTIFICATE_WARNING_DAYS, 1, 1, shown, run.nowIso);
+  run.next[key] = stripUndefined(result.condition);
+  if (result.change) record(run, key, subject, "certificate", result, shown, false);
 }
 
 /**

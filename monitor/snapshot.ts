@@ -27,6 +27,19 @@ export interface HostFigures {
   bootTime: Date;
 }
 
+/** What an endpoint check (`match: { http }` or `{ tcp }`) saw this cycle. */
+export interface EndpointResult {
+  up: boolean;
+  /** Time to the answer (HTTP: to the response headers or the awaited text; TCP: to the connection); absent without one. */
+  responseMs?: number;
+  /** HTTP status of the answer. */
+  statusCode?: number;
+  /** Why it counts as down: no connection, no answer in time, the wrong status, or the text missing. */
+  problem?: "connection" | "timeout" | "status" | "content";
+  /** https: when the server's certificate expires. */
+  certExpiresAt?: Date;
+}
+
 /** One configured service as seen by one probe cycle. */
 export interface ServiceObservation {
   name: string;
@@ -45,6 +58,8 @@ export interface ServiceObservation {
   memoryPercent: number;
   /** Start of the service's oldest process; absent when down. */
   startedAt?: Date;
+  /** http and tcp services: what the check saw. */
+  endpoint?: EndpointResult;
 }
 
 /** One process of the table, as /top shows it: secrets in its name and command line already redacted. */

@@ -35,6 +35,8 @@ export interface ServiceStatus {
   memoryPercent: number | null;
   startedAt: string | null;
   uptimeSeconds: number | null;
+  /** http and tcp services: what the last check saw (response time, HTTP status, why down, certificate expiry). */
+  endpoint?: { responseMs: number | null; statusCode: number | null; problem: string | null; certExpiresAt: string | null };
 }
 
 /** One run of a task, as the status shows it. */
@@ -181,6 +183,16 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
       memoryPercent: seen?.up ? seen.memoryPercent : null,
       startedAt: seen?.startedAt?.toISOString() ?? null,
       uptimeSeconds: seen?.startedAt && measuredAt ? Math.max(0, Math.floor((measuredAt.getTime() - seen.startedAt.getTime()) / 1000)) : null,
+      ...(seen?.endpoint
+        ? {
+            endpoint: {
+              responseMs: seen.endpoint.responseMs ?? null,
+              statusCode: seen.endpoint.statusCode ?? null,
+              problem: seen.endpoint.problem ?? null,
+              certExpiresAt: seen.endpoint.certExpiresAt?.toISOString() ?? null,
+            },
+          }
+        : {}),
     };
   });
 

@@ -53,6 +53,10 @@ export function describeMatch(match: ServiceMatch): string {
       return `pidfile ${match.pidfile}`;
     case "port":
       return `whatever listens on TCP port ${match.port}`;
+    case "http":
+      return `an answer from ${match.http.replace(/\/\/[^@/]*@/, "//…@")}${match.status !== undefined ? ` with status ${match.status}` : ""}${match.contains !== undefined ? ` containing “${match.contains}”` : ""}`;
+    case "tcp":
+      return `a TCP connection to ${match.tcp}`;
   }
 }
 

@@ -136,6 +136,13 @@ function headline(p: AlertPayload, openedToo: boolean, now: Date): string {
     if (p.change === "reminder") return html`🟠 <b>${who} is still flapping</b> after ${lasted ?? "a while"}`;
     return html`🟢 <b>${who} stopped flapping</b>` + (lasted ? html` after ${lasted}` : "");
   }
+  if (p.condition === "certificate") {
+    const days = p.figures?.value;
+    const left = days === undefined ? "soon" : days <= 0 ? "has expired" : `expires in ${formatDuration(days * 86_400_000)}`;
+    if (p.change === "opened") return html`🟠 <b>${who} TLS certificate ${left}</b>`;
+    if (p.change === "reminder") return html`🟠 <b>${who} TLS certificate still not renewed</b>: ${left}`;
+    return html`🟢 <b>${who} TLS certificate renewed</b>` + (days !== undefined ? html`: valid for ${formatDuration(days * 86_400_000)}` : "");
+  }
   if (p.condition === "cpu" || p.condition === "memory" || p.condition === "disk") {
     const resource = p.condition === "cpu" ? "CPU" : p.condition;
     const figure = describeFigure(p);

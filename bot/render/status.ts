@@ -124,7 +124,11 @@ function sectionTitle(section: "services" | "tasks", report: StatusReport, paged
 
 function serviceRow(service: ServiceStatus, when: (iso: string) => string, reference: Date | undefined): string {
   const parts: string[] = [];
-  if (service.state === "up") {
+  const endpoint = service.endpoint;
+  if (endpoint) {
+    if (service.state === "down" && service.downSince) parts.push(`down since ${when(service.downSince)}`);
+    parts.push(...endpointParts(service.state, endpoint, when));
+  } else if (service.state === "up") {
     parts.push(service.uptimeSeconds !== null ? `up ${formatDuration(service.uptimeSeconds * 1000)}` : "up");
     const shown = service.pids.slice(0, MAX_PIDS).join(", ");
     const more = service.pids.length > MAX_PIDS ? ` +${service.pids.length - MAX_PIDS}` : "";
@@ -140,6 +144,24 @@ function serviceRow(service: ServiceStatus, when: (iso: string) => string, refer
   if (service.mutedUntil) parts.push(`🔕 muted until ${when(service.mutedUntil)}`);
   const icon = service.state === "up" ? "🟢" : service.state === "down" ? "🔴" : "⚪";
   return `${icon} ${html`<b>${service.name}</b>`} · ${escapeHtml(parts.join(" · "))}`;
+}
+
+/** An endpoint's row: whether it answers, in how long, with which status, until when its certificate runs. */
+function endpointParts(state: ServiceStatus["state"], endpoint: NonNullable<ServiceStatus["endpoint"]>, when: (iso: string) => string): string[] {
+  const parts: string[] = [];
+  const took = endpoint.responseMs !== null ? `${Math.round(endpoint.responseMs)} ms` : null;
+  if (state === "up") parts.push(`answers${took ? ` in ${took}` : ""}`);
+  else {
+    const why =
+      endpoint.problem === "timeout" ? "no answer in time"
+        : endpoint.problem === "connection" ? "connection refused or failed"
+          : endpoint.problem === "status" ? `wrong status${endpoint.statusCode !== null ? ` ${endpoint.statusCode}` : ""}`
+            : endpoint.problem === "content" ? "expected text missing" : "not answering";
+    parts.push(why);
+  }
+  if (endpoint.statusCode !== null && endpoint.problem !== "status") parts.push(`HTTP ${endpoint.statusCode}`);
+  if (endpoint.certExpiresAt) parts.push(`certificate until ${when(endpoint.certExpiresAt)}`);
+  return parts;
 }
 
 function taskRow(task: TaskStatus, when: (iso: string) => string): string {

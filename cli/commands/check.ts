@@ -70,6 +70,17 @@ async function probeOnce(config: Config): Promise<CheckLine[]> {
   for (const service of snapshot.services) {
     const uptime = service.startedAt ? `, up ${formatDuration(snapshot.at.getTime() - service.startedAt.getTime())}` : "";
     const match = config.settings.services.find((s) => s.name === service.name)?.match;
+    if (service.endpoint && (match?.kind === "http" || match?.kind === "tcp")) {
+      const target = match.kind === "http" ? match.http.replace(/\/\/[^@/]*@/, "//…@") : match.tcp;
+      const took = service.endpoint.responseMs !== undefined ? ` in ${Math.round(service.endpoint.responseMs)} ms` : "";
+      const status = service.endpoint.statusCode !== undefined ? ` (HTTP ${service.endpoint.statusCode})` : "";
+      lines.push(
+        service.up
+          ? { ok: true, text: `service ${service.name}: ${target} answered${took}${status}` }
+          : { ok: false, text: `service ${service.name}: ${target} did not answer as expected (${service.endpoint.problem ?? "no answer"})${status}` },
+      );
+      continue;
+    }
     if (service.up && service.pids.length === 0 && match?.kind === "port") {
       lines.push({ ok: true, text: unattributedPort(service.name, match.port) });
       continue;

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../config/config-error.js";
+import { parseSettings } from "../../config/load-settings.js";
+
+const head = "telegram:\n  admins: [42]\nservices:\n";
+function problemsOf(yaml: string): string[] {
+  try {
+    parseSettings(head + yaml, "/srv/gaia");
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected the settings to be refused");
+}
+
+describe("gaia.yml endpoints (match: http, tcp)", () => {
+  it("reads http with status, contains and timeout, and tcp with its host and port", () => {
+    const settings = parseSettings(
+      head +
+        [
+          '  - { name: jellyfin, match: { http: "http://127.0.0.1:8096/health", status: 200, contains: Healthy, timeout: 3s } }',
+          '  - { name: postgres, match: { tcp: "127.0.0.1:5432" } }',
+          '  - { name: v6, match: { tcp: "[::1]:6379", timeout: 1s } }',
+        ].join("\n") + "\n",
+      "/srv/gaia",
+    );
+    expect(settings.services.map((s) => s.match)).toEqual([
+      { kind: "http", http: "http://127.0.0.1:8096/health", status: 200, contains: "Healthy", timeoutMs: 3000 },
+      { kind: "tcp", tcp: "127.0.0.1:5432", host: "127.0.0.1", port: 5432, timeoutMs: 10_000 },
+      { kind: "tcp", tcp: "[::1]:6379", host: "::1", port: 6379, timeoutMs: 1000 },
+    ]);
+  });
+
+  it("refuses each mistake with its line", () => {
+    expect(problemsOf('  - name: a\n    match: { http: "ftp://x/" }\n')).toEqual(["gaia.yml:5 services[0].match.http: must be an http(s) URL, e.g. http://127.0.0.1:8096/health"]);
+    expect(problemsOf('  - name: a\n    match: { tcp: "localhost" }\n')).toEqual(["gaia.yml:5 services[0].match.tcp: write it as HOST:PORT, e.g. 127.0.0.1:5432"]);
+    expect(problemsOf('  - name: a\n    match: { tcp: "db:5432", contains: x }\n')).toEqual([expect.stringMatching(/^gaia\.yml:5 services\[0\]\.match\.contains: contains only refines http/)]);
+    expect(problemsOf('  - name: a\n    match: { http: "http://x/", timeout: 2m }\n')).toEqual([expect.stringMatching(/^gaia\.yml:5 services\[0\]\.match\.timeout: /)]);
+    expect(problemsOf('  - name: a\n    match: { http: "http://x/", tcp: "x:1" }\n')).toEqual(["gaia.yml:5 services[0].match: give exactly one of process, pidfile, port, http, tcp"]);
+  });
+});
