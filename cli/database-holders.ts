@@ -1,10 +1,14 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { resolve } from "node:path";
+import { createRedactor } from "../config/redact.js";
+
+/** Secret flags and token-shaped strings; the .env values are taken out again by the logger. */
+const redactCommandLine = createRedactor();
 
 /** A process that has gaia.db (or its -wal, -shm or -journal file) open. */
 export interface DatabaseHolder {
   pid: number;
-  /** Its command line, spaces between the arguments (may be cut). */
+  /** Its command line, spaces between the arguments, secret flags redacted (may be cut). */
   command: string;
 }
 
@@ -44,7 +48,8 @@ export function findDatabaseHolders(databaseFile: string, procDir = "/proc", sel
 
 function commandOf(procDir: string, pid: string): string {
   try {
-    const text = readFileSync(`${procDir}/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+    // Redacted before it is cut, like every command line gaia shows (this one goes to stderr).
+    const text = redactCommandLine(readFileSync(`${procDir}/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" "));
     return text.length > 120 ? `${text.slice(0, 119)}…` : text || "?";
   } catch {
     return "?";
