@@ -10,6 +10,7 @@ import { retryTransientErrors } from "./telegram-retry.js";
 import { COMMANDS } from "./command-list.js";
 import type { GaiaContext } from "./context.js";
 import { htmlParseMode } from "./html-parse-mode.js";
+import { databaseTrouble } from "../entities/database-trouble.js";
 import { CHAT_ANSWERS } from "./render/answers.js";
 import { renderUnknownCommand } from "./render/help.js";
 
@@ -54,11 +55,14 @@ export function createBot(options: BotOptions): Bot<GaiaContext> {
   bot.use(adminsOnly({ admins: options.admins, audit: options.audit, alertChat: options.alertChat }));
   bot.catch(async (error) => {
     options.logger.error({ err: error.error, update: error.ctx.update.update_id }, "a chat handler failed");
+    // The machine's trouble (a full disk, a lock held elsewhere) is said as such, not as a bug.
+    const trouble = databaseTrouble(error.error);
+    const said = trouble === "full" ? CHAT_ANSWERS.databaseFull : trouble === "locked" ? CHAT_ANSWERS.databaseLocked : undefined;
     if (error.ctx.callbackQuery) {
-      await error.ctx.answerCallbackQuery({ text: CHAT_ANSWERS.failedPress }).catch(() => undefined);
+      await error.ctx.answerCallbackQuery({ text: said ?? CHAT_ANSWERS.failedPress }).catch(() => undefined);
     } else if (error.ctx.message && error.ctx.chat) {
       // A command that failed still gets an answer, so the admin is not left waiting.
-      await error.ctx.reply(CHAT_ANSWERS.failedCommand).catch(() => undefined);
+      await error.ctx.reply(said ?? CHAT_ANSWERS.failedCommand).catch(() => undefined);
     }
   });
   return bot;

@@ -14,6 +14,9 @@ export const CHAT_ANSWERS = {
   failedPress: "Something went wrong; see gaia's log.",
   /** A command whose handler failed, so that the admin is not left waiting. */
   failedCommand: "Something went wrong with that; see gaia's log.",
+  /** A press or command that needed to write gaia.db, which the full disk (or another process's lock) refused. */
+  databaseFull: "gaia.db cannot be written: the disk is full. Alerts still come; try this again once there is room.",
+  databaseLocked: "gaia.db is locked by another process; try again in a moment (gaia's log names the process).",
   /** A Refresh that would show what the reader already sees. */
   upToDate: "Up to date",
   /** A press on a message Telegram no longer lets gaia edit. */

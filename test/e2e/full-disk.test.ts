@@ -121,6 +121,10 @@ YML`,
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { db: string };
     expect(health.db).toBe("full");
     expect(gaia.child.exitCode).toBeNull();
+    // A command that must write says why it cannot, not "something went wrong".
+    await tg.waitForPoll(30_000);
+    tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/mute svc 10m" });
+    await tg.waitForMessage(/gaia\.db cannot be written: the disk is full\. Alerts still come/, { timeoutMs: 30_000, chatId: ADMIN });
 
     // Space returns: gaia says so once, and writes down what happened meanwhile.
     rmSync(filler);
