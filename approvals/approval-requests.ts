@@ -188,7 +188,7 @@ export class ApprovalRequests {
       .createQueryBuilder()
       .update(ApprovalRequest)
       .set({ outcomeShown: true })
-      .where(`id = :id AND status <> 'pending' AND "outcomeShown" = 0`, { id })
+      .where(`id = :id AND status <> 'pending' AND NOT "outcomeShown"`, { id })
       .execute();
     return (result.affected ?? 0) > 0;
   }

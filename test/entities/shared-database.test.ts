@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ApprovalRequests } from "../../approvals/approval-requests.js";
 import { Secret } from "../../config/secret.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
 import { openDatabase } from "../../entities/data-source.js";
@@ -71,5 +72,22 @@ describe.skipIf(!TEST_POSTGRES_URL)("several hosts sharing one PostgreSQL databa
     ]);
     const onePi = await readHistoryPage(nas, { subject: null, page: 0, perPage: 10, isTask: false, host: "pi" });
     expect(onePi.entries.map((e) => e.host)).toEqual(["pi"]);
+  });
+
+  it("runs an approval's whole life on PostgreSQL: create, post, decide once, show the outcome once, expire another", async () => {
+    const { nas } = await twoHosts();
+    let clock = Date.parse("2026-11-25T12:00:00.000Z");
+    const requests = new ApprovalRequests({ dataSource: nas, audit: new AuditTrail(nas, () => new Date(clock)), defaultTimeoutMs: 600_000, now: () => new Date(clock) });
+    const deploy = await requests.create({ title: "deploy" });
+    const other = await requests.create({ title: "reboot", timeoutSeconds: 60 });
+    expect(await requests.markPosted(deploy.id, -1001234567890, 77)).toBe(true);
+    expect(await requests.markPosted(deploy.id, -1001234567890, 78)).toBe(false);
+    expect(await requests.decide(deploy.id, "approved", { actor: "telegram:1", label: "Alice (1)" })).toMatchObject({ kind: "decided" });
+    expect(await requests.decide(deploy.id, "denied", { actor: "telegram:2", label: "Bob (2)" })).not.toMatchObject({ kind: "decided" });
+    expect(await requests.claimOutcome(deploy.id)).toBe(true);
+    expect(await requests.claimOutcome(deploy.id)).toBe(false);
+    clock += 61_000;
+    expect((await requests.expireDue()).map((r) => r.id)).toEqual([other.id]);
+    requests.close();
   });
 });
