@@ -30,7 +30,7 @@ export function historyFeature(deps: HistoryDeps): Composer<GaiaContext> {
     const argument = rest.join(" ").toLowerCase();
     const host = selector === undefined ? undefined : selector.toLowerCase() === "@all" ? "*" : selector.slice(1);
     if ((argument !== "" && !SUBJECT.test(argument)) || (host !== undefined && !HOST.test(host))) {
-      await ctx.reply(renderHistoryUsage(ctx.match.trim()).text);
+      await ctx.reply(renderHistoryUsage(ctx.match.trim().toLowerCase()).text);
       return;
     }
     const subject = argument === "" ? null : argument;
