@@ -17,8 +17,9 @@
  * takeover lock, and only when it still holds the stale record that was judged, so that two
  * starts racing on a stale pidfile never both win (each removing the other's fresh file).
  */
-import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { readRegularFile } from "../config/read-regular-file.js";
 import { identifyProcess, processFate, readProcessStart, type ProcessIdentity } from "../monitor/process-identity.js";
 import { readCommandLine } from "../monitor/process-table.js";
 
@@ -91,8 +92,9 @@ export function acquirePidfile(file: string, pid = process.pid): () => void {
   mkdirSync(dirname(file), { recursive: true });
   const record = pidRecordFor(pid);
   const own = `${file}.${pid}.new`;
-  writeFileSync(own, record, { mode: 0o600 });
   try {
+    // Inside the try: a full disk can create the file and then fail the write; it must not stay behind.
+    writeFileSync(own, record, { mode: 0o600 });
     for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
       if (placeAtomically(own, file, record)) {
         return () => {
@@ -158,11 +160,11 @@ export function removeStalePidfile(file: string, stale: string, record: string):
 }
 
 function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, "latin1");
-  } catch {
-    return undefined;
-  }
+  // Never a blocking read: a FIFO or a device put at the pidfile's path would hang `gaia start`.
+  // Anything but a small regular file holds no record, so it reads as "" and is treated as stale.
+  const read = readRegularFile(file, 4096, { encoding: "latin1" });
+  if (read.ok) return read.text;
+  return read.problem === "missing" ? undefined : "";
 }
 
 /** A short synchronous pause while another start finishes its takeover (start-up only). */

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -159,11 +159,14 @@ YML`,
     cleanups.push(() => unmount(home));
     mkdirSync(join(home, ".private"), { mode: 0o700 });
     execFileSync("sh", ["-c", `printf 'TELEGRAM_BOT_TOKEN=${TOKEN}\\nTELEGRAM_API_ROOT=http://127.0.0.1:9\\n' > .private/.env && chmod 600 .private/.env && printf 'telegram:\\n  admins: [${ADMIN}]\\n' > gaia.yml`], { cwd: home });
+    mkdirSync(join(home, ".tmp"), { mode: 0o700 }); // a home gaia ran in before
     fillDisk(join(home, "filler.bin"));
     const result = await runGaia(["start"], { home });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("gaia cannot start: the disk of its home folder is full");
     expect(result.stderr).toContain(`df -h ${home}`);
     expect(result.stderr).not.toContain("    at ");
+    // Nothing half-written is left behind (the pidfile's own copy was created, then its write failed).
+    expect(readdirSync(join(home, ".tmp")).filter((name) => name.startsWith("gaia.pid"))).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * must start anyway, and must not count the stranger as the service.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeTelegram } from "../fakes/telegram.js";
@@ -62,6 +62,17 @@ describe("gaia after a power cut", () => {
       expect(await gaia.stop("SIGTERM")).toBe(0);
     }
   }, 120_000);
+
+  it("starts although something that is not a file sits at .tmp/gaia.pid (a FIFO would block a plain read)", async () => {
+    const { dir, tg } = await home();
+    execFileSync("mkfifo", [join(dir, ".tmp", "gaia.pid")]);
+    const gaia = startGaia(["start"], { home: dir });
+    cleanups.push(() => gaia.stop("SIGKILL"));
+    await gaia.waitForOutput('"msg":"gaia started"', 30_000);
+    await tg.waitForPoll();
+    expect(readFileSync(join(dir, ".tmp", "gaia.pid"), "utf8").split("\n")[0]).toBe(String(gaia.child.pid));
+    expect(await gaia.stop("SIGTERM")).toBe(0);
+  }, 60_000);
 
   it("does not count a service up when its pidfile's pid now belongs to a process started after the file was written", async () => {
     const { dir } = await home();
