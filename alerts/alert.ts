@@ -8,7 +8,7 @@ export interface AlertPayload {
   subjectKind: "service" | "host" | "task";
   /** The service or task name, or "host". */
   subject: string;
-  /** down | cpu | memory | disk | flapping | certificate (services, host); failed | timeout | missed (tasks). */
+  /** down | cpu | memory | disk | mount | flapping | certificate (services, host); failed | timeout | missed (tasks). */
   condition: string;
   change: "opened" | "resolved" | "reminder";
   /** The incident row this alert is about. */
@@ -18,6 +18,8 @@ export interface AlertPayload {
   openedAt: string;
   /** Resolved: how long it lasted; reminder: how long so far. */
   durationMs?: number;
+  /** A listed disk's path (`host.disks`), for its disk and mount alerts. */
+  mount?: string;
   /** The figure and its threshold, for threshold alerts. */
   figures?: { value?: number; threshold?: number; unit?: "%" | "%core" | "bytes" | "days" };
   /** Facts that help the admin act (other services down, the busiest processes...), worded by `bot/render/`. */

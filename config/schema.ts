@@ -175,6 +175,12 @@ export const gaiaFileSchema = z.strictObject({
       cpu: percent.default(90),
       memory: percent.default(90),
       disk: percent.default(90),
+      disks: z
+        .array(z.string().regex(/^\//, { message: "must be an absolute path of a mount point, e.g. /srv/media" }), {
+          error: "list the mount points to watch, e.g. disks: [/, /srv/media]",
+        })
+        .min(1, { message: "list at least one mount point, or leave disks out to watch the home folder's disk" })
+        .optional(),
       sustain: z.number().int().min(1, { message: "must be a whole number of probes, at least 1" }).max(100).default(2),
     })
     .prefault({}),

@@ -46,7 +46,8 @@ export interface GaiaConfig {
   telegram: { admins: number[]; chat: number };
   heartbeat: { everyMs: number; url?: string };
   probe: { everyMs: number };
-  host: { cpu: number; memory: number; disk: number; sustain: number };
+  /** `disks`: mount points watched against `disk` (absent: the home folder's filesystem). */
+  host: { cpu: number; memory: number; disk: number; sustain: number; disks?: string[] };
   services: ServiceConfig[];
   tasks: TaskConfig[];
   alerts: { remindMs: number };

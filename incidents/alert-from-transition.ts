@@ -34,6 +34,7 @@ export function alertFromTransition(transition: Transition, context: AlertContex
     openedAt: transition.openedAt,
   };
   if (transition.durationMs !== undefined) payload.durationMs = transition.durationMs;
+  if (transition.figures.mount !== undefined) payload.mount = transition.figures.mount;
   const { value, threshold, unit } = transition.figures;
   if (value !== undefined && threshold !== undefined && unit !== undefined) payload.figures = { value, threshold, unit };
 

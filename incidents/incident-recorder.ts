@@ -241,6 +241,12 @@ function auditMessage(transition: Transition): string {
   const who = transition.subject.kind === "host" ? "host" : transition.subject.name;
   const { value, threshold, unit } = transition.figures;
   const figure = value !== undefined && threshold !== undefined ? ` (${round(value)}${unit === "bytes" ? " bytes" : unit === "days" ? " days" : "%"} vs ${round(threshold)})` : "";
+  if (transition.condition === "mount" && transition.change !== "reminder") {
+    return transition.change === "opened" ? `${transition.figures.mount} is not mounted` : `${transition.figures.mount} is mounted again`;
+  }
+  if (transition.condition === "disk" && transition.figures.mount !== undefined && transition.change !== "reminder") {
+    return `disk ${transition.figures.mount} ${transition.change === "opened" ? "at or above" : "back below"} its threshold${figure}`;
+  }
   if (transition.condition === "certificate" && transition.change !== "reminder") {
     return transition.change === "opened" ? `${who} TLS certificate expires within ${round(threshold ?? 0)} days${figure}` : `${who} TLS certificate renewed${figure}`;
   }

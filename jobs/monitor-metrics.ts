@@ -66,7 +66,16 @@ export function registerMonitorMetrics(registry: Registry, sources: MonitorMetri
   hostGauge(registers, "gaia_host_memory_used_ratio", "Host memory used (total - available), share of total (0-1)", () => ratio(snapshot()?.host.memoryPercent));
   hostGauge(registers, "gaia_host_memory_used_bytes", "Host memory used (total - available)", () => snapshot()?.host.memoryUsedBytes);
   hostGauge(registers, "gaia_host_memory_total_bytes", "Host memory in total", () => snapshot()?.host.memoryTotalBytes);
-  const perDisk = (name: string, help: string, value: (host: NonNullable<ReturnType<typeof snapshot>>["host"]) => number) =>
+  // Every watched disk (host.disks, or the home folder's) that is mounted; a snapshot without
+  // the list (made by hand) stands for the home folder's disk.
+  type DiskRow = { mountpoint: string; mounted: boolean; percent: number; usedBytes: number; totalBytes: number };
+  const disks = (): DiskRow[] => {
+    const host = snapshot()?.host;
+    if (!host) return [];
+    if (host.disks) return host.disks.map((d) => ({ mountpoint: d.mountPoint, mounted: d.mounted, percent: d.percent, usedBytes: d.usedBytes, totalBytes: d.totalBytes }));
+    return [{ mountpoint: sources.diskMountpoint, mounted: true, percent: host.diskPercent, usedBytes: host.diskUsedBytes, totalBytes: host.diskTotalBytes }];
+  };
+  const perDisk = (name: string, help: string, value: (disk: DiskRow) => number, mountedOnly = true) =>
     new Gauge({
       name,
       help,
@@ -74,13 +83,13 @@ export function registerMonitorMetrics(registry: Registry, sources: MonitorMetri
       registers,
       collect() {
         this.reset();
-        const host = snapshot()?.host;
-        if (host) this.set({ mountpoint: sources.diskMountpoint }, value(host));
+        for (const disk of disks()) if (disk.mounted || !mountedOnly) this.set({ mountpoint: disk.mountpoint }, value(disk));
       },
     });
-  perDisk("gaia_host_disk_used_ratio", "Filesystem used, share (0-1) computed like df, by mount point", (h) => h.diskPercent / 100);
-  perDisk("gaia_host_disk_used_bytes", "Filesystem used, by mount point", (h) => h.diskUsedBytes);
-  perDisk("gaia_host_disk_size_bytes", "Filesystem size, by mount point", (h) => h.diskTotalBytes);
+  perDisk("gaia_host_disk_used_ratio", "Filesystem used, share (0-1) computed like df, by mount point", (d) => d.percent / 100);
+  perDisk("gaia_host_disk_used_bytes", "Filesystem used, by mount point", (d) => d.usedBytes);
+  perDisk("gaia_host_disk_size_bytes", "Filesystem size, by mount point", (d) => d.totalBytes);
+  perDisk("gaia_host_disk_mounted", "1 while a watched mount point (host.disks) is mounted, 0 when it is missing", (d) => (d.mounted ? 1 : 0), false);
   hostGauge(registers, "gaia_host_load1", "Host load average over 1 minute", () => snapshot()?.host.load[0]);
   hostGauge(registers, "gaia_host_load5", "Host load average over 5 minutes", () => snapshot()?.host.load[1]);
   hostGauge(registers, "gaia_host_load15", "Host load average over 15 minutes", () => snapshot()?.host.load[2]);

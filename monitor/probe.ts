@@ -14,6 +14,7 @@ import {
   processCpuPercents,
 } from "./cpu-usage.js";
 import { checkEndpoints, isEndpointMatch } from "./endpoint-checks.js";
+import { readDisks } from "./disk-figures.js";
 import { readHostFigures } from "./host-figures.js";
 import { matchServices } from "./match-services.js";
 import { pidFileWrittenAt, readPidFile } from "./pid-file.js";
@@ -30,6 +31,8 @@ export interface ProbeOptions {
   /** The home folder: its filesystem is the one whose disk use is reported. */
   homeDir: string;
   services: readonly ServiceConfig[];
+  /** `host.disks`: mount points watched; undefined watches the home folder's filesystem. */
+  disks?: readonly string[];
   /** Gaia's own pid, never matched as a service process. */
   selfPid: number;
   /** Clock, ms since the epoch; default Date.now. */
@@ -102,6 +105,7 @@ export function createProbe(options: ProbeOptions): Probe {
       cpuPercent: hostCpuPercent(previousCpu, cpuTimes),
       takenAt,
     });
+    host.disks = readDisks({ disks: options.disks, homeDir: options.homeDir, ...(onProc ? { mountinfoFile: join(procRoot, "self", "mountinfo") } : {}) });
     previousTable = table;
     previousCpu = cpuTimes;
 

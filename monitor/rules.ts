@@ -10,7 +10,7 @@ import type { GaiaConfig, ServiceConfig } from "../config/types.js";
 import type { ServiceObservation, Snapshot } from "./snapshot.js";
 
 /** What a condition watches. */
-export type ConditionName = "down" | "cpu" | "memory" | "disk" | "flapping" | "certificate";
+export type ConditionName = "down" | "cpu" | "memory" | "disk" | "flapping" | "certificate" | "mount";
 
 /** Unit of a figure: % (of all cores or total memory or disk), bytes, or % of ONE core. */
 export type FigureUnit = "%" | "bytes" | "%core" | "days";
@@ -36,6 +36,8 @@ export interface TransitionFigures {
   up?: boolean;
   /** flapping: how many down/up changes fall within the flapping window. */
   changes?: number;
+  /** disk and mount of a listed disk (`host.disks`): its path; mount says `up` (mounted) too. */
+  mount?: string;
 }
 
 /**
@@ -71,7 +73,8 @@ export interface Mute {
 /** Everything the rules need to know, gathered from the config and the current mutes. */
 export interface RuleSettings {
   /** Host thresholds in % and the number of consecutive probes that open or clear a condition. */
-  host: { cpu: number; memory: number; disk: number; sustain: number };
+  /** `disks`: listed mount points, each with its own disk and mount conditions. */
+  host: { cpu: number; memory: number; disk: number; sustain: number; disks?: readonly string[] };
   services: ServiceConfig[];
   /** Repeat an open, unacknowledged condition this often; 0 never repeats. */
   remindMs: number;
@@ -135,7 +138,12 @@ export function restoreState(value: unknown): MonitorState {
 }
 
 /** The shape of every key `conditionKey` makes (service names are a-z 0-9 _ -). */
-const CONDITION_KEY = /^(host:[a-z]+|service:[a-z0-9_-]+:[a-z]+)$/;
+const CONDITION_KEY = /^(host:[a-z]+|host:(disk|mount):\/.*|service:[a-z0-9_-]+:[a-z]+)$/;
+
+/** The key of a listed disk's condition: `host:disk:/srv/media`, `host:mount:/srv/media`. */
+export function diskConditionKey(condition: "disk" | "mount", path: string): string {
+  return `host:${condition}:${path}`;
+}
 
 /** The key of a condition: `host:cpu`, `service:agent:down`. */
 export function conditionKey(subject: ConditionSubject, condition: ConditionName): string {
@@ -197,7 +205,8 @@ export function evaluate(
   const { cpuPercent, memoryPercent, diskPercent } = snapshot.host;
   evaluateThreshold(run, host, "cpu", { value: cpuPercent, threshold: rules.host.cpu, unit: "%" });
   evaluateThreshold(run, host, "memory", { value: memoryPercent, threshold: rules.host.memory, unit: "%" });
-  evaluateThreshold(run, host, "disk", { value: diskPercent, threshold: rules.host.disk, unit: "%" });
+  if (rules.host.disks) evaluateDisks(run, rules.host.disks, snapshot);
+  else evaluateThreshold(run, host, "disk", { value: diskPercent, threshold: rules.host.disk, unit: "%" });
 
   for (const service of rules.services) {
     const subject: ConditionSubject = { kind: "service", name: service.name };
@@ -321,6 +330,27 @@ function okCondition(): ConditionState {
   return { status: "ok", above: 0, below: 0, acknowledged: false };
 }
 
+/**
+ * Each listed disk: a `mount` condition (open after `sustain` probes without the path mounted,
+ * resolved by the first probe that finds it mounted) and its own `disk` threshold condition. While
+ * a disk is not mounted its use counts as below the threshold: the mount incident speaks for it.
+ */
+function evaluateDisks(run: Evaluation, disks: readonly string[], snapshot: Snapshot): void {
+  const host: ConditionSubject = { kind: "host", name: "host" };
+  for (const path of disks) {
+    const seen = snapshot.host.disks?.find((d) => d.path === path);
+    // A snapshot without disk figures (a hand-made one) says nothing about mounts.
+    const mounted = seen ? seen.mounted : true;
+    const mountKey = diskConditionKey("mount", path);
+    const mountFigures: TransitionFigures = { up: mounted, mount: path };
+    const mountStep = step(ownCondition(run.previous, mountKey), !mounted, run.sustain, 1, mountFigures, run.nowIso);
+    run.next[mountKey] = stripUndefined(mountStep.condition);
+    if (mountStep.change) record(run, mountKey, host, "mount", mountStep, mountFigures, false);
+    const value = seen ? seen.percent : Number.NaN;
+    evaluateThreshold(run, host, "disk", { value, threshold: run.rules.host.disk, unit: "%" }, !mounted, path);
+  }
+}
+
 /** A threshold condition: open at or above (>=) for `sustain` probes, clear below for `sustain`. */
 function evaluateThreshold(
   run: Evaluation,
@@ -328,10 +358,11 @@ function evaluateThreshold(
   condition: ConditionName,
   figures: { value: number; threshold: number; unit: FigureUnit },
   forceBelow = false,
+  mount?: string,
 ): void {
-  const key = conditionKey(subject, condition);
+  const key = mount !== undefined ? diskConditionKey("disk", mount) : conditionKey(subject, condition);
   const previous = ownCondition(run.previous, key);
-  const shown: TransitionFigures = { value: figures.value, threshold: figures.threshold, unit: figures.unit };
+  const shown: TransitionFigures = { value: figures.value, threshold: figures.threshold, unit: figures.unit, ...(mount !== undefined ? { mount } : {}) };
   if (!forceBelow && !Number.isFinite(figures.value)) {
     // A figure the probe could not read says nothing either way: keep counting where we were.
     run.next[key] = previous ?? okCondition();
@@ -476,6 +507,7 @@ function emitReminders(run: Evaluation): void {
 /** The subject and condition of a key this module made (the inverse of `conditionKey`). */
 function describe(key: string): { subject: ConditionSubject; name: ConditionName } {
   const parts = key.split(":");
+  // host:disk:/srv/media: the path may hold colons of its own, the condition is the second part.
   if (parts[0] === "host") return { subject: { kind: "host", name: "host" }, name: parts[1] as ConditionName };
   return { subject: { kind: "service", name: parts[1] }, name: parts[2] as ConditionName };
 }

@@ -4,6 +4,20 @@
  * so they hold plain numbers and dates only: no handles back into the probe.
  */
 
+/** One watched disk (`host.disks`, or the home folder's filesystem). */
+export interface DiskFigures {
+  /** The path as listed in gaia.yml (or the home folder). */
+  path: string;
+  /** The mount point it is (listed disks) or lies on (the home folder). */
+  mountPoint: string;
+  /** A listed path that is gone or no longer its own mount point is false, with zero figures. */
+  mounted: boolean;
+  /** % used, computed like df. */
+  percent: number;
+  usedBytes: number;
+  totalBytes: number;
+}
+
 /** How the host as a whole is doing at the moment of the snapshot. */
 export interface HostFigures {
   /** % of ALL cores busy since the previous snapshot (0-100), like the "%Cpu" line of top. */
@@ -16,6 +30,8 @@ export interface HostFigures {
   diskPercent: number;
   diskUsedBytes: number;
   diskTotalBytes: number;
+  /** Each watched disk (`host.disks`, default the home folder's filesystem); absent in hand-made snapshots. */
+  disks?: DiskFigures[];
   /** 1, 5 and 15 minute load averages. */
   load: [number, number, number];
   uptimeSeconds: number;

@@ -267,6 +267,8 @@ function hostStatus(snapshot: Snapshot, settings: GaiaConfig, samples: HostSampl
     diskPercent: host.diskPercent,
     diskUsedBytes: host.diskUsedBytes,
     diskTotalBytes: host.diskTotalBytes,
+    // Listed disks (host.disks) each get a line; without a list the home folder's disk is the one above.
+    ...(settings.host.disks && host.disks ? { disks: host.disks } : {}),
     load: host.load,
     uptimeSeconds: host.uptimeSeconds,
     bootTime: host.bootTime.toISOString(),

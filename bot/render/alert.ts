@@ -136,6 +136,12 @@ function headline(p: AlertPayload, openedToo: boolean, now: Date): string {
     if (p.change === "reminder") return html`🟠 <b>${who} is still flapping</b> after ${lasted ?? "a while"}`;
     return html`🟢 <b>${who} stopped flapping</b>` + (lasted ? html` after ${lasted}` : "");
   }
+  if (p.condition === "mount") {
+    const path = p.mount ?? "a disk";
+    if (p.change === "opened") return html`🔴 <b>${path} is not mounted</b>` + html` since ${clock(p.at)}`;
+    if (p.change === "reminder") return html`🔴 <b>${path} is still not mounted</b> after ${lasted ?? "a while"}` + since;
+    return html`🟢 <b>${path} is mounted again</b>` + (lasted ? html` after ${lasted}` : "") + span;
+  }
   if (p.condition === "certificate") {
     const days = p.figures?.value;
     const left = days === undefined ? "soon" : days <= 0 ? "has expired" : `expires in ${formatDuration(days * 86_400_000)}`;
@@ -144,7 +150,7 @@ function headline(p: AlertPayload, openedToo: boolean, now: Date): string {
     return html`🟢 <b>${who} TLS certificate renewed</b>` + (days !== undefined ? html`: valid for ${formatDuration(days * 86_400_000)}` : "");
   }
   if (p.condition === "cpu" || p.condition === "memory" || p.condition === "disk") {
-    const resource = p.condition === "cpu" ? "CPU" : p.condition;
+    const resource = p.condition === "cpu" ? "CPU" : p.condition === "disk" && p.mount !== undefined ? `disk ${p.mount}` : p.condition;
     const figure = describeFigure(p);
     if (p.change === "opened") return html`🟠 <b>${who} ${resource} at ${figure.value}</b>` + figure.threshold;
     if (p.change === "reminder") return html`🟠 <b>${who} ${resource} still high</b> after ${lasted ?? "a while"}: ${figure.value}` + figure.threshold;

@@ -43,7 +43,7 @@ export function renderStatus(report: StatusReport, options: RenderStatusOptions 
       const flags = [incident.acknowledged ? "acknowledged" : "", incident.muted ? "muted" : ""].filter(Boolean);
       const lasted = reference ? ` (${formatDuration(reference.getTime() - Date.parse(incident.openedAt))})` : "";
       head.push(
-        `${incidentIcon(incident.condition)} ${html`<b>${incident.subjectName}</b> ${incident.condition} since ${when(incident.openedAt)}`}${lasted}${flags.length ? ` · ${flags.join(", ")}` : ""}`,
+        `${incidentIcon(incident.condition)} ${html`<b>${incident.subjectName}</b> ${incident.condition}${typeof incident.figures?.mount === "string" ? ` ${incident.figures.mount}` : ""} since ${when(incident.openedAt)}`}${lasted}${flags.length ? ` · ${flags.join(", ")}` : ""}`,
       );
     }
     if (report.incidents.length > MAX_INCIDENTS) head.push(`… and ${report.incidents.length - MAX_INCIDENTS} more (/history)`);
@@ -96,12 +96,21 @@ function hostBlock(report: StatusReport): string {
     line("CPU", formatPercent(host.cpuPercent), sparkline(host.lastHour.cpu)),
     line("Memory", formatPercent(host.memoryPercent), sparkline(host.lastHour.memory)),
     `${"".padEnd(7)}${formatBytes(host.memoryUsedBytes)} of ${formatBytes(host.memoryTotalBytes)}`,
-    line("Disk", formatPercent(host.diskPercent), `${formatBytes(host.diskUsedBytes)} of ${formatBytes(host.diskTotalBytes)}`),
+    ...(host.disks
+      ? host.disks.map((disk) =>
+          disk.mounted
+            ? line("Disk", formatPercent(disk.percent), `${formatBytes(disk.usedBytes)} of ${formatBytes(disk.totalBytes)}  ${disk.path}`)
+            : line("Disk", `${disk.path} not mounted`),
+        )
+      : [line("Disk", formatPercent(host.diskPercent), `${formatBytes(host.diskUsedBytes)} of ${formatBytes(host.diskTotalBytes)}`)]),
     line("Load", host.load.map((l) => l.toFixed(2)).join(" ")),
     line("Uptime", formatDuration(host.uptimeSeconds * 1000)),
   ];
-  const over = (["cpu", "memory", "disk"] as const).filter((k) => host[`${k}Percent`] >= host.thresholds[k]);
-  const warning = over.length ? `\n🟠 at or above the threshold: ${over.map((k) => `${k} ${host.thresholds[k]}%`).join(", ")}` : "";
+  const over = (["cpu", "memory", "disk"] as const)
+    .filter((k) => !(k === "disk" && host.disks) && host[`${k}Percent`] >= host.thresholds[k])
+    .map((k) => `${k} ${host.thresholds[k]}%`);
+  for (const disk of host.disks ?? []) if (disk.mounted && disk.percent >= host.thresholds.disk) over.push(`disk ${disk.path} ${host.thresholds.disk}%`);
+  const warning = over.length ? `\n🟠 at or above the threshold: ${escapeHtml(over.join(", "))}` : "";
   const hasChart = host.lastHour.cpu.some((v) => v !== null);
   const legend = hasChart ? `\n<i>CPU is % of all cores; charts: the last hour, ${host.lastHour.bucketMinutes} min a bar.</i>` : "\n<i>CPU is % of all cores.</i>";
   return `<pre>${escapeHtml(lines.join("\n"))}</pre>${legend}${warning}`;
@@ -201,5 +210,5 @@ function footerLine(report: StatusReport, when: (iso: string) => string): string
 }
 
 function incidentIcon(condition: string): string {
-  return condition === "down" || condition === "failed" ? "🔴" : "🟠";
+  return condition === "down" || condition === "failed" || condition === "mount" ? "🔴" : "🟠";
 }

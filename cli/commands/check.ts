@@ -58,7 +58,7 @@ async function checkDatabase(config: Config): Promise<CheckLine> {
  * CPU figures of a single sample are averages since each process started.
  */
 async function probeOnce(config: Config): Promise<CheckLine[]> {
-  const probe = createProbe({ homeDir: config.paths.home, services: config.settings.services, selfPid: process.pid });
+  const probe = createProbe({ homeDir: config.paths.home, services: config.settings.services, ...(config.settings.host.disks ? { disks: config.settings.host.disks } : {}), selfPid: process.pid });
   const snapshot = await probe.sample();
   const { host } = snapshot;
   const lines: CheckLine[] = [

@@ -39,3 +39,16 @@ describe("gaia.yml endpoints (match: http, tcp)", () => {
     expect(problemsOf('  - name: a\n    match: { http: "http://x/", tcp: "x:1" }\n')).toEqual(["gaia.yml:5 services[0].match: give exactly one of process, pidfile, port, http, tcp"]);
   });
 });
+
+describe("gaia.yml host.disks", () => {
+  it("reads the list, and leaves it out by default (the home folder's disk)", () => {
+    expect(parseSettings("telegram:\n  admins: [42]\nhost:\n  disks: [/, /srv/media]\n", "/srv/gaia").host.disks).toEqual(["/", "/srv/media"]);
+    expect(parseSettings("telegram:\n  admins: [42]\n", "/srv/gaia").host.disks).toBeUndefined();
+  });
+
+  it("refuses a relative path with its line", () => {
+    expect(() => parseSettings("telegram:\n  admins: [42]\nhost:\n  disks: [/, media]\n", "/srv/gaia")).toThrow(
+      /gaia\.yml:4 host\.disks\[1\]: must be an absolute path of a mount point/,
+    );
+  });
+});
