@@ -101,4 +101,5 @@ export type AlertFact =
   | { kind: "summedOver"; processCount: number }
   /** `up`: whether the service is up at the moment the notice was written. */
   | { kind: "flapping"; changes?: number; up?: boolean }
+  | { kind: "container"; state: string; exitCode?: number; health?: string; restartCount: number; problem?: string }
   | { kind: "settled"; up: boolean };

@@ -7,7 +7,7 @@ import { didYouMean } from "./did-you-mean.js";
 import { durationOutOfBounds } from "./duration-bounds.js";
 import { formatDuration, parseDuration } from "./durations.js";
 import { gaiaFileSchema, type GaiaFile } from "./schema.js";
-import { DEFAULT_ENDPOINT_TIMEOUT_MS, type GaiaConfig, type ServiceConfig, type ServiceMatch, type TaskConfig } from "./types.js";
+import { DEFAULT_DOCKER_SOCKET, DEFAULT_ENDPOINT_TIMEOUT_MS, type GaiaConfig, type ServiceConfig, type ServiceMatch, type TaskConfig } from "./types.js";
 
 /** Far above any real gaia.yml; a bigger file is not read whole. */
 const MAX_SETTINGS_BYTES = 16 * 1024 * 1024;
@@ -251,7 +251,9 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
                   ...(s.match.contains !== undefined ? { contains: s.match.contains } : {}),
                   timeoutMs: s.match.timeout ?? DEFAULT_ENDPOINT_TIMEOUT_MS,
                 }
-              : tcpMatch(s.match.tcp!, s.match.timeout ?? DEFAULT_ENDPOINT_TIMEOUT_MS),
+              : s.match.container !== undefined
+                ? { kind: "container", container: s.match.container.replace(/^\//, "") }
+                : tcpMatch(s.match.tcp!, s.match.timeout ?? DEFAULT_ENDPOINT_TIMEOUT_MS),
     ...(s.cpu !== undefined ? { cpu: s.cpu } : {}),
     ...(s.memory !== undefined ? { memory: s.memory } : {}),
     ...(s.restart !== undefined ? { restart: s.restart } : {}),
@@ -268,6 +270,7 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
     probe: { everyMs: file.probe.every },
     host: file.host,
     services,
+    ...(file.docker || services.some((s) => s.match.kind === "container") ? { docker: file.docker ?? { socket: DEFAULT_DOCKER_SOCKET } } : {}),
     tasks,
     alerts: { remindMs: file.alerts.remind },
     approvals: { timeoutMs: file.approvals.timeout },

@@ -86,6 +86,7 @@ const match = z
     status: z.number({ error: "must be an HTTP status code from 100 to 599" }).int().min(100, { message: "must be an HTTP status code from 100 to 599" }).max(599, { message: "must be an HTTP status code from 100 to 599" }).optional(),
     contains: z.string().min(1, { message: "give the text the answer must contain" }).optional(),
     timeout: boundedDuration("services[].match.timeout").optional(),
+    container: z.string().regex(/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "must be a container name, e.g. jellyfin" }).optional(),
     tcp: z
       .string()
       .refine((text) => TCP_TARGET.test(text.trim()) && Number(TCP_TARGET.exec(text.trim())![2]) >= 1 && Number(TCP_TARGET.exec(text.trim())![2]) <= 65535, {
@@ -94,9 +95,9 @@ const match = z
       .optional(),
   })
   .superRefine((m, ctx) => {
-    const given = [m.process, m.pidfile, m.port, m.http, m.tcp].filter((v) => v !== undefined).length;
+    const given = [m.process, m.pidfile, m.port, m.http, m.tcp, m.container].filter((v) => v !== undefined).length;
     if (given !== 1) {
-      ctx.addIssue({ code: "custom", message: "give exactly one of process, pidfile, port, http, tcp" });
+      ctx.addIssue({ code: "custom", message: "give exactly one of process, pidfile, port, http, tcp, container" });
     }
     if (m.args !== undefined && m.process === undefined) {
       ctx.addIssue({ code: "custom", path: ["args"], message: "args only refines process; add process: NAME" });
@@ -186,6 +187,9 @@ export const gaiaFileSchema = z.strictObject({
     .prefault({}),
   services: z.array(service).nullish().transform((v) => v ?? []),
   tasks: z.array(task).nullish().transform((v) => v ?? []),
+  docker: z
+    .strictObject({ socket: z.string().regex(/^\//, { message: "must be the absolute path of the Docker socket, e.g. /var/run/docker.sock" }).default("/var/run/docker.sock") })
+    .optional(),
   alerts: z.strictObject({ remind: boundedDuration("alerts.remind").prefault("1h") }).prefault({}),
   approvals: z.strictObject({ timeout: boundedDuration("approvals.timeout").prefault("10m") }).prefault({}),
   api: z

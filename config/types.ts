@@ -11,7 +11,12 @@ export type ServiceMatch =
   /** Answers over HTTP(S): a status (default any 2xx/3xx), optionally with text in the body, within timeoutMs. */
   | { kind: "http"; http: string; status?: number; contains?: string; timeoutMs: number }
   /** Accepts a TCP connection within timeoutMs. */
-  | { kind: "tcp"; tcp: string; host: string; port: number; timeoutMs: number };
+  | { kind: "tcp"; tcp: string; host: string; port: number; timeoutMs: number }
+  /** A Docker container by name, through the Engine API on `docker.socket`. */
+  | { kind: "container"; container: string };
+
+/** Where the Docker Engine API listens unless `docker.socket` says otherwise. */
+export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 
 /** An endpoint check's deadline when gaia.yml gives none. */
 export const DEFAULT_ENDPOINT_TIMEOUT_MS = 10_000;
@@ -49,6 +54,8 @@ export interface GaiaConfig {
   /** `disks`: mount points watched against `disk` (absent: the home folder's filesystem). */
   host: { cpu: number; memory: number; disk: number; sustain: number; disks?: string[] };
   services: ServiceConfig[];
+  /** The Docker Engine API's unix socket, for container services (set only when gaia.yml gives `docker:` or watches a container). */
+  docker?: { socket: string };
   tasks: TaskConfig[];
   alerts: { remindMs: number };
   approvals: { timeoutMs: number };

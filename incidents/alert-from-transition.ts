@@ -50,6 +50,8 @@ function factsOf(transition: Transition, context: AlertContext): AlertFact[] {
   const facts: AlertFact[] = [];
   if (condition === "down" && change !== "resolved") {
     if (context.service) facts.push({ kind: "watchedBy", match: { ...context.service.match } });
+    const container = context.snapshot.services.find((s) => s.name === subject.name)?.container;
+    if (container) facts.push({ kind: "container", ...container });
     const others = otherServicesDown(context.state, subject.name);
     if (others.length > 0) facts.push({ kind: "alsoDown", services: others });
   }
@@ -78,7 +80,8 @@ function actionsFor(transition: Transition, service: ServiceConfig | undefined):
   if (transition.change === "resolved") return [];
   // The host has no mute of its own (only `/mute all` silences it): one tap must not mute everything.
   const actions: NonNullable<AlertFacts["actions"]> = transition.subject.kind === "host" ? ["ack"] : ["ack", "mute"];
-  if (transition.condition === "down" && service?.restart) actions.push("restart");
+  // A container restarts through the Docker API, without a restart command.
+  if (transition.condition === "down" && (service?.restart || service?.match.kind === "container")) actions.push("restart");
   return actions;
 }
 

@@ -50,6 +50,8 @@ export interface ServiceRestarterOptions {
   timeoutMs?: number;
   /** Characters of output kept (default 1500). */
   tailChars?: number;
+  /** The Docker Engine API's socket, for container services without a restart command. */
+  dockerSocket?: string;
 }
 
 /** See the file comment. */
@@ -68,6 +70,7 @@ export class ServiceRestarter {
 
   /** Runs the service's restart command once; throws RestartInProgress when one is running. */
   async restart(service: ServiceConfig, actor: string): Promise<RestartResult> {
+    if (!service.restart && service.match.kind === "container") return this.restartContainer(service, service.match.container, actor);
     if (!service.restart) throw new Error(`service ${service.name} has no restart command`);
     if (this.running.has(service.name)) throw new RestartInProgress(service.name);
     this.running.add(service.name);
@@ -90,6 +93,43 @@ export class ServiceRestarter {
             ? `Restart of ${service.name} timed out after ${Math.round(result.durationMs / 1000)}s and was killed`
             : `Restart of ${service.name} exited with code ${result.exitCode}`,
         details: { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, outputTail: result.outputTail },
+      });
+      return result;
+    } finally {
+      this.running.delete(service.name);
+    }
+  }
+
+  /**
+   * Restarts a container through the Docker Engine API (POST /containers/NAME/restart), audited
+   * like a command; the client is loaded only now. Exit code 0 when Docker says done.
+   */
+  private async restartContainer(service: ServiceConfig, container: string, actor: string): Promise<RestartResult> {
+    if (this.running.has(service.name)) throw new RestartInProgress(service.name);
+    this.running.add(service.name);
+    try {
+      await this.options.audit.record({
+        kind: "service.restart.requested",
+        actor,
+        subject: service.name,
+        message: `Restart of ${service.name} requested`,
+        details: { container },
+      });
+      const started = performance.now();
+      const { restartContainer } = await import("../monitor/docker-engine.js");
+      let error: string | undefined;
+      try {
+        await restartContainer(this.options.dockerSocket ?? "/var/run/docker.sock", container, this.options.timeoutMs ?? 60_000);
+      } catch (failure) {
+        error = (failure as Error).message;
+      }
+      const result: RestartResult = { service: service.name, exitCode: error ? null : 0, timedOut: false, durationMs: Math.round(performance.now() - started), outputTail: "", ...(error ? { error } : {}) };
+      await this.options.audit.record({
+        kind: "service.restart",
+        actor,
+        subject: service.name,
+        message: error ? `Restart of ${service.name} (container ${container}) failed: ${error}` : `Restarted container ${container} through the Docker API`,
+        details: { container, exitCode: result.exitCode, durationMs: result.durationMs },
       });
       return result;
     } finally {

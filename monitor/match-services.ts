@@ -77,6 +77,7 @@ export function matchServices(
       }
       case "http":
       case "tcp":
+      case "container":
         // Endpoints are checked by the probe (endpoint-checks.ts), not found in the process table.
         pids = [];
         break;

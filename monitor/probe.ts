@@ -14,6 +14,7 @@ import {
   processCpuPercents,
 } from "./cpu-usage.js";
 import { checkEndpoints, isEndpointMatch } from "./endpoint-checks.js";
+import type { ContainerCheck } from "./container-checks.js";
 import { readDisks } from "./disk-figures.js";
 import { readHostFigures } from "./host-figures.js";
 import { matchServices } from "./match-services.js";
@@ -24,6 +25,11 @@ import { detectPageSize, type ProcessTable, readCommandLine, readProcessTable } 
 import { serviceUsage } from "./service-usage.js";
 import type { ProcessSample, ServiceObservation, Snapshot, TopProcessesOrder } from "./snapshot.js";
 
+/** The container checker's shape, named here so the module itself is only imported when used. */
+interface ContainerChecker {
+  check(services: readonly ServiceConfig[]): Promise<Map<string, ContainerCheck>>;
+}
+
 /** What a probe needs; everything it touches on the host is named here. */
 export interface ProbeOptions {
   /** Where procfs is mounted; default "/proc". Without a `stat` file in it, the portable path is used. */
@@ -31,6 +37,8 @@ export interface ProbeOptions {
   /** The home folder: its filesystem is the one whose disk use is reported. */
   homeDir: string;
   services: readonly ServiceConfig[];
+  /** The Docker Engine API's socket, for container services (default /var/run/docker.sock). */
+  dockerSocket?: string;
   /** `host.disks`: mount points watched; undefined watches the home folder's filesystem. */
   disks?: readonly string[];
   /** Gaia's own pid, never matched as a service process. */
@@ -77,6 +85,13 @@ export function createProbe(options: ProbeOptions): Probe {
   // Only built when some service matches by port: the fd scan is the costly part of a probe.
   const portOwners = ports.length > 0 && onProc ? createPortOwnerFinder(procRoot) : undefined;
   const hasEndpoints = services.some((s) => isEndpointMatch(s.match));
+  const hasContainers = services.some((s) => s.match.kind === "container");
+  // The Docker client is loaded on the first probe that needs it, never for hosts without containers.
+  let containerChecker: Promise<ContainerChecker> | undefined;
+  const checkContainers = () => {
+    containerChecker ??= import("./container-checks.js").then((m) => m.createContainerChecker(options.dockerSocket ?? "/var/run/docker.sock"));
+    return containerChecker.then((checker) => checker.check(services));
+  };
   const stats: ProbeStats = { scans: 0, spawns: 0, fdScans: 0 };
   const redact = options.redact ?? createRedactor();
   let previousTable: ProcessTable | undefined;
@@ -93,6 +108,7 @@ export function createProbe(options: ProbeOptions): Probe {
     const takenAt = now();
     // Endpoint checks start first and run while the table is read; each ends by its own deadline.
     const endpointChecks = hasEndpoints ? checkEndpoints(services, now) : undefined;
+    const containerChecks = hasContainers ? checkContainers() : undefined;
     const table = await takeTable(takenAt);
     // /proc/stat is read once and serves both the host CPU times and the boot time.
     const procStat = onProc ? readFileSync(join(procRoot, "stat"), "latin1") : undefined;
@@ -131,7 +147,23 @@ export function createProbe(options: ProbeOptions): Probe {
       portListeners: (port) => listeners?.get(port) ?? noListener,
     });
     const endpoints = endpointChecks ? await endpointChecks : undefined;
+    const containers = containerChecks ? await containerChecks : undefined;
     const observations: ServiceObservation[] = matched.map((m) => {
+      const container = containers?.get(m.name);
+      if (container) {
+        const { memoryBytes } = container;
+        return {
+          name: m.name,
+          up: container.up,
+          pids: [],
+          processCount: 0,
+          cpuPercent: container.cpuPercent,
+          memoryBytes,
+          memoryPercent: host.memoryTotalBytes > 0 ? (memoryBytes / host.memoryTotalBytes) * 100 : 0,
+          ...(container.startedAt ? { startedAt: container.startedAt } : {}),
+          container: container.container,
+        };
+      }
       const endpoint = endpoints?.get(m.name);
       return {
         name: m.name,

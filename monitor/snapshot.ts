@@ -56,6 +56,19 @@ export interface EndpointResult {
   certExpiresAt?: Date;
 }
 
+/** What the Docker Engine API said of a `match: { container }` service this cycle. */
+export interface ContainerObservation {
+  /** running, restarting, unhealthy (running, HEALTHCHECK failing), exited, created, paused, dead, missing, or unreachable (no answer from the socket). */
+  state: string;
+  /** exited: its exit code. */
+  exitCode?: number;
+  /** The HEALTHCHECK's verdict, when it has one. */
+  health?: string;
+  restartCount: number;
+  /** unreachable: the socket error's code (EACCES, ENOENT, ETIMEDOUT…). */
+  problem?: string;
+}
+
 /** One configured service as seen by one probe cycle. */
 export interface ServiceObservation {
   name: string;
@@ -76,6 +89,8 @@ export interface ServiceObservation {
   startedAt?: Date;
   /** http and tcp services: what the check saw. */
   endpoint?: EndpointResult;
+  /** container services: what Docker said. */
+  container?: ContainerObservation;
 }
 
 /** One process of the table, as /top shows it: secrets in its name and command line already redacted. */

@@ -37,6 +37,8 @@ export interface ServiceStatus {
   uptimeSeconds: number | null;
   /** http and tcp services: what the last check saw (response time, HTTP status, why down, certificate expiry). */
   endpoint?: { responseMs: number | null; statusCode: number | null; problem: string | null; certExpiresAt: string | null };
+  /** container services: Docker's state (running, restarting, unhealthy, exited…), exit code, restarts. */
+  container?: { state: string; exitCode: number | null; health: string | null; restartCount: number; problem: string | null };
 }
 
 /** One run of a task, as the status shows it. */
@@ -183,6 +185,17 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
       memoryPercent: seen?.up ? seen.memoryPercent : null,
       startedAt: seen?.startedAt?.toISOString() ?? null,
       uptimeSeconds: seen?.startedAt && measuredAt ? Math.max(0, Math.floor((measuredAt.getTime() - seen.startedAt.getTime()) / 1000)) : null,
+      ...(seen?.container
+        ? {
+            container: {
+              state: seen.container.state,
+              exitCode: seen.container.exitCode ?? null,
+              health: seen.container.health ?? null,
+              restartCount: seen.container.restartCount,
+              problem: seen.container.problem ?? null,
+            },
+          }
+        : {}),
       ...(seen?.endpoint
         ? {
             endpoint: {

@@ -6,6 +6,7 @@
 import type { AlertFact, AlertPayload, AlertProcess } from "../../alerts/alert.js";
 import type { ServiceMatch } from "../../config/types.js";
 import { formatBytes } from "./figures.js";
+import { containerState } from "./status.js";
 
 /** "Also down" names at most this many services; /status lists them all. */
 const ALSO_DOWN_NAMES = 5;
@@ -39,6 +40,8 @@ export function factLines(fact: AlertFact): string[] {
         `${fact.changes ?? "Several"} down/up changes in a short time; single down/up alerts pause until it settles.`,
         ...(fact.up === undefined ? [] : [`It is ${fact.up ? "up" : "down"} now.`]),
       ];
+    case "container":
+      return [`Container: ${containerState({ state: fact.state, exitCode: fact.exitCode ?? null, health: fact.health ?? null, restartCount: fact.restartCount, problem: fact.problem ?? null })}`];
     case "settled":
       return [`It is ${fact.up ? "up" : "down"} now.`];
   }
@@ -57,6 +60,8 @@ export function describeMatch(match: ServiceMatch): string {
       return `an answer from ${match.http.replace(/\/\/[^@/]*@/, "//…@")}${match.status !== undefined ? ` with status ${match.status}` : ""}${match.contains !== undefined ? ` containing “${match.contains}”` : ""}`;
     case "tcp":
       return `a TCP connection to ${match.tcp}`;
+    case "container":
+      return `Docker container ${match.container}`;
   }
 }
 

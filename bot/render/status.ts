@@ -134,7 +134,16 @@ function sectionTitle(section: "services" | "tasks", report: StatusReport, paged
 function serviceRow(service: ServiceStatus, when: (iso: string) => string, reference: Date | undefined): string {
   const parts: string[] = [];
   const endpoint = service.endpoint;
-  if (endpoint) {
+  if (service.container) {
+    if (service.state === "down" && service.downSince) parts.push(`down since ${when(service.downSince)}`);
+    parts.push(containerState(service.container));
+    if (service.state === "up") {
+      if (service.uptimeSeconds !== null) parts.push(`up ${formatDuration(service.uptimeSeconds * 1000)}`);
+      if (service.cpuPercent !== null) parts.push(`CPU ${formatPercent(service.cpuPercent)}`);
+      if (service.memoryBytes !== null) parts.push(formatBytes(service.memoryBytes));
+    }
+    if (service.container.restartCount > 0) parts.push(`${service.container.restartCount} restart(s)`);
+  } else if (endpoint) {
     if (service.state === "down" && service.downSince) parts.push(`down since ${when(service.downSince)}`);
     parts.push(...endpointParts(service.state, endpoint, when));
   } else if (service.state === "up") {
@@ -153,6 +162,26 @@ function serviceRow(service: ServiceStatus, when: (iso: string) => string, refer
   if (service.mutedUntil) parts.push(`🔕 muted until ${when(service.mutedUntil)}`);
   const icon = service.state === "up" ? "🟢" : service.state === "down" ? "🔴" : "⚪";
   return `${icon} ${html`<b>${service.name}</b>`} · ${escapeHtml(parts.join(" · "))}`;
+}
+
+/** Docker's state of a container, in words. */
+export function containerState(container: NonNullable<ServiceStatus["container"]>): string {
+  switch (container.state) {
+    case "running":
+      return container.health === "healthy" ? "running, healthy" : "running";
+    case "unhealthy":
+      return "running but unhealthy (its HEALTHCHECK fails)";
+    case "restarting":
+      return "restarting in a loop";
+    case "exited":
+      return container.exitCode !== null ? `exited with code ${container.exitCode}` : "exited";
+    case "missing":
+      return "no such container";
+    case "unreachable":
+      return `Docker not reachable (${container.problem ?? "no answer"}; gaia check says what to grant)`;
+    default:
+      return container.state;
+  }
 }
 
 /** An endpoint's row: whether it answers, in how long, with which status, until when its certificate runs. */

@@ -58,7 +58,7 @@ async function checkDatabase(config: Config): Promise<CheckLine> {
  * CPU figures of a single sample are averages since each process started.
  */
 async function probeOnce(config: Config): Promise<CheckLine[]> {
-  const probe = createProbe({ homeDir: config.paths.home, services: config.settings.services, ...(config.settings.host.disks ? { disks: config.settings.host.disks } : {}), selfPid: process.pid });
+  const probe = createProbe({ homeDir: config.paths.home, services: config.settings.services, ...(config.settings.docker ? { dockerSocket: config.settings.docker.socket } : {}), ...(config.settings.host.disks ? { disks: config.settings.host.disks } : {}), selfPid: process.pid });
   const snapshot = await probe.sample();
   const { host } = snapshot;
   const lines: CheckLine[] = [
@@ -70,6 +70,10 @@ async function probeOnce(config: Config): Promise<CheckLine[]> {
   for (const service of snapshot.services) {
     const uptime = service.startedAt ? `, up ${formatDuration(snapshot.at.getTime() - service.startedAt.getTime())}` : "";
     const match = config.settings.services.find((s) => s.name === service.name)?.match;
+    if (service.container && match?.kind === "container") {
+      lines.push(containerCheckLine(service.name, match.container, service.container, config.settings.docker?.socket ?? "/var/run/docker.sock"));
+      continue;
+    }
     if (service.endpoint && (match?.kind === "http" || match?.kind === "tcp")) {
       const target = match.kind === "http" ? match.http.replace(/\/\/[^@/]*@/, "//…@") : match.tcp;
       const took = service.endpoint.responseMs !== undefined ? ` in ${Math.round(service.endpoint.responseMs)} ms` : "";
@@ -92,6 +96,25 @@ async function probeOnce(config: Config): Promise<CheckLine[]> {
     );
   }
   return lines;
+}
+
+/**
+ * A container service's line; when the socket cannot be opened, what to grant: the docker group
+ * (root-equivalent), or a read-only socket proxy (restart then needs POST allowed too).
+ */
+function containerCheckLine(name: string, container: string, seen: { state: string; exitCode?: number; problem?: string }, socket: string): CheckLine {
+  if (seen.state === "unreachable") {
+    const why =
+      seen.problem === "EACCES"
+        ? `gaia's user may not open ${socket}: add it to the docker group (sudo usermod -aG docker $USER, then log in again), or run a read-only socket proxy (e.g. tecnativa/docker-socket-proxy with CONTAINERS=1, and POST=1 for the Restart button) and set docker.socket to its socket`
+        : seen.problem === "ENOENT"
+          ? `no Docker socket at ${socket}: is Docker running? set docker.socket in gaia.yml if it lives elsewhere`
+          : `Docker did not answer on ${socket} (${seen.problem ?? "error"})`;
+    return { ok: false, text: `service ${name}: container ${container}: ${why}` };
+  }
+  if (seen.state === "running") return { ok: true, text: `service ${name}: container ${container} is running` };
+  if (seen.state === "missing") return { ok: false, text: `service ${name}: Docker has no container named ${container} (it would be reported down)` };
+  return { ok: false, text: `service ${name}: container ${container} is ${seen.state}${seen.exitCode !== undefined ? ` (exit code ${seen.exitCode})` : ""} (it would be reported down)` };
 }
 
 async function checkTelegram(config: Config): Promise<CheckLine> {

@@ -54,7 +54,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
   // A retry after a backoff or a 429, or the next message of a backlog: at the moment it is due.
   const nextDelivery = new NextRun(() => scheduler.runSoon(MONITORING_JOBS.deliver));
   const mutes = new MuteList(dataSource, audit, now);
-  const probe = createProbe({ homeDir: paths.home, services: settings.services, ...(settings.host.disks ? { disks: settings.host.disks } : {}), selfPid: process.pid, redact: core.redact });
+  const probe = createProbe({ homeDir: paths.home, services: settings.services, ...(settings.docker ? { dockerSocket: settings.docker.socket } : {}), ...(settings.host.disks ? { disks: settings.host.disks } : {}), selfPid: process.pid, redact: core.redact });
   const counters = registerMonitorMetrics(core.metrics, {
     latest: options.latest,
     outboxPending: () => dataSource.getRepository(OutboxMessage).countBy({ status: "pending" }),
@@ -93,7 +93,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     fits: (message) => deliveryFits(message, now()),
     onOutcome: (outcome, rows) => counters.deliveries.inc({ outcome }, rows),
   });
-  const restarter = new ServiceRestarter({ home: paths.home, tmpDir: paths.tmpDir, audit, redact: core.redact });
+  const restarter = new ServiceRestarter({ home: paths.home, tmpDir: paths.tmpDir, audit, redact: core.redact, ...(settings.docker ? { dockerSocket: settings.docker.socket } : {}) });
   // gaia.db only: a PostgreSQL database (DATABASE_URL) is backed up with its own tools.
   const backups = !config.env.databaseUrl && settings.backup.everyMs > 0;
   const subjects = [...settings.services.map((s) => s.name), ...settings.tasks.map((t) => t.name)];

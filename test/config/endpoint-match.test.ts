@@ -36,7 +36,7 @@ describe("gaia.yml endpoints (match: http, tcp)", () => {
     expect(problemsOf('  - name: a\n    match: { tcp: "localhost" }\n')).toEqual(["gaia.yml:5 services[0].match.tcp: write it as HOST:PORT, e.g. 127.0.0.1:5432"]);
     expect(problemsOf('  - name: a\n    match: { tcp: "db:5432", contains: x }\n')).toEqual([expect.stringMatching(/^gaia\.yml:5 services\[0\]\.match\.contains: contains only refines http/)]);
     expect(problemsOf('  - name: a\n    match: { http: "http://x/", timeout: 2m }\n')).toEqual([expect.stringMatching(/^gaia\.yml:5 services\[0\]\.match\.timeout: /)]);
-    expect(problemsOf('  - name: a\n    match: { http: "http://x/", tcp: "x:1" }\n')).toEqual(["gaia.yml:5 services[0].match: give exactly one of process, pidfile, port, http, tcp"]);
+    expect(problemsOf('  - name: a\n    match: { http: "http://x/", tcp: "x:1" }\n')).toEqual(["gaia.yml:5 services[0].match: give exactly one of process, pidfile, port, http, tcp, container"]);
   });
 });
 
@@ -50,5 +50,21 @@ describe("gaia.yml host.disks", () => {
     expect(() => parseSettings("telegram:\n  admins: [42]\nhost:\n  disks: [/, media]\n", "/srv/gaia")).toThrow(
       /gaia\.yml:4 host\.disks\[1\]: must be an absolute path of a mount point/,
     );
+  });
+});
+
+describe("gaia.yml containers", () => {
+  it("reads match: { container } and the default socket, or docker.socket", () => {
+    const one = parseSettings(head + "  - { name: jellyfin, match: { container: jellyfin } }\n", "/srv/gaia");
+    expect(one.services[0].match).toEqual({ kind: "container", container: "jellyfin" });
+    expect(one.docker).toEqual({ socket: "/var/run/docker.sock" });
+    const other = parseSettings("telegram:\n  admins: [42]\ndocker:\n  socket: /run/proxy/docker.sock\n", "/srv/gaia");
+    expect(other.docker).toEqual({ socket: "/run/proxy/docker.sock" });
+    expect(parseSettings("telegram:\n  admins: [42]\n", "/srv/gaia").docker).toBeUndefined();
+  });
+
+  it("refuses a bad name or socket with its line", () => {
+    expect(problemsOf("  - { name: a, match: { container: 'no spaces' } }\n")).toEqual(["gaia.yml:4 services[0].match.container: must be a container name, e.g. jellyfin"]);
+    expect(() => parseSettings("telegram:\n  admins: [42]\ndocker:\n  socket: docker.sock\n", "/srv/gaia")).toThrow(/gaia\.yml:4 docker\.socket: must be the absolute path/);
   });
 });
