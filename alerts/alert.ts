@@ -49,8 +49,18 @@ export interface NoticePayload {
   start?: StartNotice;
   /** gaia.db's disk filled up or has room again, worded by `bot/render/storage-notice.ts`. */
   storage?: StorageNotice;
+  /** A maintenance window ended with incidents of its services still open, worded by `bot/render/maintenance-notice.ts`. */
+  maintenance?: MaintenanceNotice;
   /** Sent as a message of its own, never grouped: its buttons belong to it. */
   standalone?: boolean;
+}
+
+/** The end of a maintenance window and what is still wrong (times as ISO 8601). */
+export interface MaintenanceNotice {
+  services: string[];
+  startedAt: string;
+  endedAt: string;
+  stillOpen: { subject: string; condition: string; openedAt: string }[];
 }
 
 /** What the "Gaia started" notice reports, as facts (times as ISO 8601). */

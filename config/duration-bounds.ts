@@ -31,6 +31,8 @@ export const DURATION_BOUNDS = {
   "approvals.timeout": { minMs: SECOND, maxMs: 7 * DAY },
   // An endpoint check's deadline: the probe waits for the slowest, so it stays well under a cycle.
   "services[].match.timeout": { minMs: SECOND, maxMs: 30 * SECOND },
+  // Scanned back minute by minute each probe, so a day at most.
+  "maintenance[].for": { minMs: MINUTE, maxMs: DAY },
   "tasks[].expect": { minMs: SECOND, maxMs: 366 * DAY },
   "tasks[].grace": { minMs: 0, maxMs: 366 * DAY },
   "tasks[].timeout": { minMs: SECOND, maxMs: 7 * DAY },

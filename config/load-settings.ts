@@ -202,6 +202,15 @@ function crossChecks(raw: Record<string, unknown>): { path: (string | number)[];
     }
     if (t.grace !== undefined && t.expect === undefined) problems.push({ path: ["tasks", i, "grace"], message: "grace only applies with expect; add expect: DURATION" });
   });
+  // A maintenance window silences services by name: a typo would silence nothing.
+  listAt(raw.maintenance).forEach((m, i) => {
+    if (!Array.isArray(m.services)) return;
+    m.services.forEach((name, j) => {
+      if (typeof name === "string" && name !== "all" && !seen.get(name)?.startsWith("services[")) {
+        problems.push({ path: ["maintenance", i, "services", j], message: `"${name}" is not a service of this file; give service names, or all` });
+      }
+    });
+  });
   const remindMs = parseDuration(durationText(sectionAt(raw.alerts).remind, "1h"));
   const probeMs = parseDuration(durationText(sectionAt(raw.probe).every, "15s"));
   const bothInBounds = remindMs !== undefined && probeMs !== undefined && !durationOutOfBounds("alerts.remind", remindMs) && !durationOutOfBounds("probe.every", probeMs);
@@ -270,6 +279,7 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
     probe: { everyMs: file.probe.every },
     host: file.host,
     services,
+    ...(file.maintenance ? { maintenance: file.maintenance.map((m) => ({ cron: m.cron, forMs: m.for, services: m.services })) } : {}),
     ...(file.docker || services.some((s) => s.match.kind === "container") ? { docker: file.docker ?? { socket: DEFAULT_DOCKER_SOCKET } } : {}),
     tasks,
     alerts: { remindMs: file.alerts.remind },

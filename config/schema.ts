@@ -190,6 +190,15 @@ export const gaiaFileSchema = z.strictObject({
   docker: z
     .strictObject({ socket: z.string().regex(/^\//, { message: "must be the absolute path of the Docker socket, e.g. /var/run/docker.sock" }).default("/var/run/docker.sock") })
     .optional(),
+  maintenance: z
+    .array(
+      z.strictObject({
+        cron: z.string().refine((expr) => expr.trim().split(/\s+/).length === 5 && isValidCron(expr), { message: 'is not a 5-field cron expression; e.g. "0 3 * * 0" (03:00 on Sundays)' }),
+        for: boundedDuration("maintenance[].for"),
+        services: z.array(z.string().min(1), { error: "list the services it silences, e.g. services: [agent]" }).min(1, { message: "list at least one service" }),
+      }),
+    )
+    .optional(),
   alerts: z.strictObject({ remind: boundedDuration("alerts.remind").prefault("1h") }).prefault({}),
   approvals: z.strictObject({ timeout: boundedDuration("approvals.timeout").prefault("10m") }).prefault({}),
   api: z

@@ -42,6 +42,13 @@ export interface TaskConfig {
   env?: string[];
 }
 
+/** A recurring silence: from each time `cron` names, for `forMs`, the listed services' alerts are muted. */
+export interface MaintenanceWindow {
+  cron: string;
+  forMs: number;
+  services: string[];
+}
+
 export type StoreConfig =
   | { type: "env-file" }
   | { type: "github-actions"; repository: string; secret: string }
@@ -57,6 +64,8 @@ export interface GaiaConfig {
   /** The Docker Engine API's unix socket, for container services (set only when gaia.yml gives `docker:` or watches a container). */
   docker?: { socket: string };
   tasks: TaskConfig[];
+  /** `maintenance`: recurring silences (default none). */
+  maintenance?: MaintenanceWindow[];
   alerts: { remindMs: number };
   approvals: { timeoutMs: number };
   /** `api.listen` split, and `api.allowRemote` (listening beyond loopback was asked for). */

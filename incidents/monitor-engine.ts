@@ -17,6 +17,8 @@ import type { Probe } from "../monitor/probe.js";
 import { acknowledge, emptyState, evaluate, restoreState, ruleSettingsFrom, type MonitorState, type Transition } from "../monitor/rules.js";
 import type { SampleRecorder } from "../queries/sample-recorder.js";
 import type { Snapshot } from "../monitor/snapshot.js";
+import { openMaintenance, type OpenMaintenance } from "../monitor/maintenance-windows.js";
+import type { Outbox } from "../alerts/outbox.js";
 
 export interface MonitorEngineOptions {
   settings: GaiaConfig;
@@ -28,6 +30,8 @@ export interface MonitorEngineOptions {
   dataSource: DataSource;
   audit: AuditTrail;
   samples?: SampleRecorder;
+  /** Where the end of a maintenance window with incidents still open is announced. */
+  outbox?: Outbox;
   logger: Logger;
   now: () => Date;
 }
@@ -49,6 +53,8 @@ export type AcknowledgeOutcome =
 /** See the file comment. */
 export class MonitorEngine {
   private state: MonitorState = emptyState();
+  /** The maintenance windows open at the previous cycle, by key, to notice their start and end. */
+  private maintenance = new Map<string, OpenMaintenance>();
   private queue: Promise<unknown> = Promise.resolve();
   private starting?: Promise<void>;
 
@@ -81,12 +87,16 @@ export class MonitorEngine {
       const snapshot = await this.options.probe.sample();
       this.options.latest.update(snapshot);
       const now = this.options.now();
-      const rules = ruleSettingsFrom(this.options.settings, this.options.mutes.active());
+      const windows = openMaintenance(this.options.settings.maintenance ?? [], now);
+      // An open window mutes its services like /mute would: incidents recorded, alerts not sent.
+      const windowMutes = windows.flatMap((w) => w.services.map((subject) => ({ subject, until: w.until })));
+      const rules = ruleSettingsFrom(this.options.settings, [...this.options.mutes.active(), ...windowMutes]);
       const next = evaluate(this.state, snapshot, rules, now);
       const recorded = await this.options.recorder.record({ transitions: next.transitions, state: next.state, snapshot });
       if (recorded.closed > 0) this.options.logger.info({ closed: recorded.closed }, "closed incidents that are no longer watched");
       // Only once stored: a failed transaction leaves the old state, and the next cycle retries.
       this.state = next.state;
+      await this.noticeMaintenance(windows, now);
       if (this.options.samples) {
         try {
           await this.options.samples.record(snapshot);
@@ -138,6 +148,50 @@ export class MonitorEngine {
       this.state = nextState;
       return { kind: "acknowledged", incident } as const;
     });
+  }
+
+  /**
+   * Audits each maintenance window as it opens and closes; at its close, incidents of its
+   * services that are still open (their alerts were silenced) are announced in one notice.
+   */
+  private async noticeMaintenance(windows: OpenMaintenance[], now: Date): Promise<void> {
+    const open = new Map(windows.map((w) => [w.key, w]));
+    for (const [key, window] of open) {
+      if (this.maintenance.has(key)) continue;
+      await this.options.audit.record({
+        kind: "maintenance.started",
+        at: now,
+        message: `Maintenance window started for ${window.services.join(", ")} until ${window.until.toISOString()}`,
+        details: { services: [...window.services], until: window.until.toISOString() },
+      });
+    }
+    for (const [key, window] of this.maintenance) {
+      if (open.has(key)) continue;
+      const repo = this.options.dataSource.getRepository(Incident);
+      const all = window.services.includes("all");
+      const stillOpen = (await repo.findBy({ status: "open" })).filter((i) => all || window.services.includes(i.subjectName));
+      await this.options.audit.record({
+        kind: "maintenance.ended",
+        at: now,
+        message: `Maintenance window ended for ${window.services.join(", ")}; ${stillOpen.length} incident(s) still open`,
+        details: { services: [...window.services], stillOpen: stillOpen.map((i) => i.key) },
+      });
+      if (stillOpen.length > 0 && this.options.outbox) {
+        await this.options.outbox.enqueue({
+          kind: "notice",
+          payload: {
+            title: "Maintenance ended",
+            maintenance: {
+              services: [...window.services],
+              startedAt: window.startedAt.toISOString(),
+              endedAt: window.until.toISOString(),
+              stillOpen: stillOpen.map((i) => ({ subject: i.subjectName, condition: i.condition, openedAt: i.openedAt.toISOString() })),
+            },
+          },
+        });
+      }
+    }
+    this.maintenance = open;
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@
 import type { GaiaConfig } from "../config/types.js";
 import type { HostFigures, Snapshot } from "../monitor/snapshot.js";
 import { missedDeadline } from "../tasks/task-rules.js";
+import { openMaintenance } from "../monitor/maintenance-windows.js";
 
 /** The host as the latest probe saw it (as JSON: times are ISO strings), with the last hour for sparklines. */
 export interface HostStatus extends Omit<HostFigures, "bootTime"> {
@@ -96,6 +97,8 @@ export interface StatusReport {
   incidents: IncidentStatus[];
   approvals: ApprovalStatus[];
   mutes: { subject: string; until: string; mutedBy: string }[];
+  /** Maintenance windows open now (`maintenance:`): the services they silence, and until when. */
+  maintenance?: { services: string[]; until: string }[];
   heartbeat: { last: string | null; everyMs: number };
   /** The next scheduled rotation; null when rotation is not configured. */
   rotation: { next: string | null; tokenExpiresAt?: string } | null;
@@ -263,6 +266,7 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
       .map((a) => ({ id: a.id, title: a.title, requester: a.requester, createdAt: a.createdAt.toISOString(), expiresAt: a.expiresAt.toISOString() })),
     mutes: mutes.map((m) => ({ subject: m.subject, until: m.until.toISOString(), mutedBy: m.mutedBy })),
+    maintenance: openMaintenance(settings.maintenance ?? [], now).map((w) => ({ services: [...w.services], until: w.until.toISOString() })),
     heartbeat: { last: lastHeartbeat ?? null, everyMs: settings.heartbeat.everyMs },
     rotation: rotationOn ? rotationStatus(sources, now) : null,
     probeEveryMs: settings.probe.everyMs,

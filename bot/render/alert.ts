@@ -4,6 +4,7 @@
  * cores, a process's or service's CPU is % of one core (as top shows it), and the text says so.
  * Every dynamic value is escaped; no message exceeds Telegram's 4096 characters.
  */
+import { renderMaintenanceNotice } from "./maintenance-notice.js";
 import type { AlertFact, AlertPayload, NoticePayload } from "../../alerts/alert.js";
 import type { DeliveryItem, DeliveryMessage } from "../../alerts/delivery-plan.js";
 import { formatDuration } from "../../config/durations.js";
@@ -107,6 +108,7 @@ function renderNoticeBody(payload: NoticePayload): string {
   if (payload.rotation) return renderRotationNotice(payload.rotation).text;
   if (payload.storage) return renderStorageNotice(payload.storage);
   if (payload.start) return renderStartNotice(payload.start);
+  if (payload.maintenance) return renderMaintenanceNotice(payload.maintenance);
   return [`ℹ️ <b>${escapeHtml(payload.title)}</b>`, ...(payload.lines ?? []).map((line) => escapeHtml(line))].join("\n");
 }
 

@@ -37,6 +37,9 @@ export function renderStatus(report: StatusReport, options: RenderStatusOptions 
   const when = (iso: string) => (reference ? formatMoment(new Date(iso), reference) : formatDateTime(new Date(iso)));
 
   const head: string[] = [html`<b>Gaia · ${report.hostname}</b>`, hostBlock(report)];
+  for (const window of report.maintenance ?? []) {
+    head.push(html`🔧 Maintenance until ${when(window.until)}: ${window.services.join(", ")} (alerts silenced)`);
+  }
   if (report.incidents.length > 0) {
     head.push("", `<b>Open incidents</b> (${report.incidents.length})`);
     for (const incident of report.incidents.slice(0, MAX_INCIDENTS)) {

@@ -77,6 +77,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     dataSource,
     audit,
     samples: new SampleRecorder({ dataSource, probeEveryMs: settings.probe.everyMs }),
+    outbox,
     logger,
     now,
   });

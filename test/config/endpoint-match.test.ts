@@ -68,3 +68,13 @@ describe("gaia.yml containers", () => {
     expect(() => parseSettings("telegram:\n  admins: [42]\ndocker:\n  socket: docker.sock\n", "/srv/gaia")).toThrow(/gaia\.yml:4 docker\.socket: must be the absolute path/);
   });
 });
+
+describe("gaia.yml maintenance", () => {
+  it("reads windows, and refuses a bad cron, a length out of bounds or an unknown service with its line", () => {
+    const yaml = (m: string) => head + "  - { name: agent, match: { process: node } }\nmaintenance:\n" + m;
+    expect(parseSettings(yaml('  - { cron: "0 3 * * 0", for: 2h, services: [agent] }\n'), "/srv/gaia").maintenance).toEqual([{ cron: "0 3 * * 0", forMs: 7_200_000, services: ["agent"] }]);
+    expect(problemsOf("  - { name: agent, match: { process: node } }\nmaintenance:\n" + '  - { cron: "0 3 * *", for: 2h, services: [agent] }\n')).toEqual([expect.stringMatching(/^gaia\.yml:6 maintenance\[0\]\.cron: is not a 5-field cron expression/)]);
+    expect(problemsOf("  - { name: agent, match: { process: node } }\nmaintenance:\n" + '  - { cron: "0 3 * * 0", for: 2d, services: [agent] }\n')).toEqual([expect.stringMatching(/^gaia\.yml:6 maintenance\[0\]\.for: /)]);
+    expect(problemsOf("  - { name: agent, match: { process: node } }\nmaintenance:\n" + '  - { cron: "0 3 * * 0", for: 2h, services: [agnet] }\n')).toEqual(['gaia.yml:6 maintenance[0].services[0]: "agnet" is not a service of this file; give service names, or all']);
+  });
+});
