@@ -51,8 +51,22 @@ export interface NoticePayload {
   storage?: StorageNotice;
   /** A maintenance window ended with incidents of its services still open, worded by `bot/render/maintenance-notice.ts`. */
   maintenance?: MaintenanceNotice;
+  /** The daily digest, worded by `bot/render/digest.ts`. */
+  digest?: DigestNotice;
   /** Sent as a message of its own, never grouped: its buttons belong to it. */
   standalone?: boolean;
+}
+
+/** The last day, as facts (times as ISO 8601). */
+export interface DigestNotice {
+  from: string;
+  to: string;
+  incidents: { subject: string; subjectKind: string; condition: string; openedAt: string; resolvedAt: string | null }[];
+  downtime: { service: string; ms: number }[];
+  failedRuns: { task: string; status: string; exitCode: number | null; startedAt: string }[];
+  runs: number;
+  approvals: { approved: number; denied: number; expired: number };
+  hostPeaks: { cpu: number | null; memory: number | null; disk: number | null };
 }
 
 /** The end of a maintenance window and what is still wrong (times as ISO 8601). */

@@ -279,6 +279,7 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
     probe: { everyMs: file.probe.every },
     host: file.host,
     services,
+    ...(file.digest !== undefined ? { digest: typeof file.digest === "string" ? { cron: file.digest, always: false } : file.digest } : {}),
     ...(file.maintenance ? { maintenance: file.maintenance.map((m) => ({ cron: m.cron, forMs: m.for, services: m.services })) } : {}),
     ...(file.docker || services.some((s) => s.match.kind === "container") ? { docker: file.docker ?? { socket: DEFAULT_DOCKER_SOCKET } } : {}),
     tasks,

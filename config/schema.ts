@@ -190,6 +190,15 @@ export const gaiaFileSchema = z.strictObject({
   docker: z
     .strictObject({ socket: z.string().regex(/^\//, { message: "must be the absolute path of the Docker socket, e.g. /var/run/docker.sock" }).default("/var/run/docker.sock") })
     .optional(),
+  digest: z
+    .union([
+      z.string().refine((expr) => isValidCron(expr), { message: 'is not a cron expression; e.g. "0 8 * * *" (08:00 every day)' }),
+      z.strictObject({
+        cron: z.string().refine((expr) => isValidCron(expr), { message: 'is not a cron expression; e.g. "0 8 * * *" (08:00 every day)' }),
+        always: z.boolean({ error: "must be true or false" }).default(false),
+      }),
+    ], { error: 'give a cron time, e.g. digest: "0 8 * * *", or { cron: "0 8 * * *", always: true }' })
+    .optional(),
   maintenance: z
     .array(
       z.strictObject({

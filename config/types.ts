@@ -64,6 +64,8 @@ export interface GaiaConfig {
   /** The Docker Engine API's unix socket, for container services (set only when gaia.yml gives `docker:` or watches a container). */
   docker?: { socket: string };
   tasks: TaskConfig[];
+  /** `digest`: the daily summary's cron time, and whether a quiet day is sent too. */
+  digest?: { cron: string; always: boolean };
   /** `maintenance`: recurring silences (default none). */
   maintenance?: MaintenanceWindow[];
   alerts: { remindMs: number };

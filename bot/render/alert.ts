@@ -4,6 +4,7 @@
  * cores, a process's or service's CPU is % of one core (as top shows it), and the text says so.
  * Every dynamic value is escaped; no message exceeds Telegram's 4096 characters.
  */
+import { renderDigest } from "./digest.js";
 import { renderMaintenanceNotice } from "./maintenance-notice.js";
 import type { AlertFact, AlertPayload, NoticePayload } from "../../alerts/alert.js";
 import type { DeliveryItem, DeliveryMessage } from "../../alerts/delivery-plan.js";
@@ -109,6 +110,7 @@ function renderNoticeBody(payload: NoticePayload): string {
   if (payload.storage) return renderStorageNotice(payload.storage);
   if (payload.start) return renderStartNotice(payload.start);
   if (payload.maintenance) return renderMaintenanceNotice(payload.maintenance);
+  if (payload.digest) return renderDigest(payload.digest);
   return [`ℹ️ <b>${escapeHtml(payload.title)}</b>`, ...(payload.lines ?? []).map((line) => escapeHtml(line))].join("\n");
 }
 

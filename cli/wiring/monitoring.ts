@@ -12,6 +12,7 @@ import { Incident } from "../../entities/incident.js";
 import { OutboxMessage } from "../../entities/outbox-message.js";
 import { deliverJob, NextRun } from "../../jobs/deliver.js";
 import { heartbeatJob } from "../../jobs/heartbeat.js";
+import { digestJob } from "../../jobs/digest.js";
 import { probeJob } from "../../jobs/probe.js";
 import { retentionJob } from "../../jobs/retention.js";
 import { BACKUP_CHECK_EVERY_MS, backupJob } from "../../jobs/backup.js";
@@ -28,7 +29,7 @@ import { ServiceRestarter } from "../../incidents/service-restarter.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
 
 /** The jobs this feature schedules. */
-export const MONITORING_JOBS = { probe: "probe", deliver: "deliver", heartbeat: "heartbeat", retention: "retention", backup: "backup" } as const;
+export const MONITORING_JOBS = { probe: "probe", deliver: "deliver", heartbeat: "heartbeat", retention: "retention", backup: "backup", digest: "digest" } as const;
 /** The delivery's safety sweep: it runs as soon as a row is enqueued (see jobs/deliver.ts). */
 const DELIVER_SWEEP_EVERY_MS = 30_000;
 const RETENTION_EVERY_MS = 60 * 60_000;
@@ -113,6 +114,9 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
       // The first snapshot at start rather than one period later: /status and the rules start at once.
       { name: MONITORING_JOBS.probe, every: settings.probe.everyMs, run: probeJob({ engine, logger, metrics: counters }), atStart: true },
       { name: MONITORING_JOBS.deliver, every: DELIVER_SWEEP_EVERY_MS, run: deliverJob({ delivery, held: heldDelivery, storage: core.storage, logger, now, runAgainIn: (ms) => nextDelivery.in(ms) }) },
+      ...(settings.digest
+        ? [{ name: MONITORING_JOBS.digest, every: settings.digest.cron, run: digestJob({ dataSource, outbox, always: settings.digest.always, logger, now }) }]
+        : []),
       { name: MONITORING_JOBS.retention, every: RETENTION_EVERY_MS, run: retentionJob({ dataSource, ...settings.retention, logger, now }), atStart: true },
       // A backup due since before the restart is taken at start, without delaying start-up.
       ...(backups

@@ -78,3 +78,11 @@ describe("gaia.yml maintenance", () => {
     expect(problemsOf("  - { name: agent, match: { process: node } }\nmaintenance:\n" + '  - { cron: "0 3 * * 0", for: 2h, services: [agnet] }\n')).toEqual(['gaia.yml:6 maintenance[0].services[0]: "agnet" is not a service of this file; give service names, or all']);
   });
 });
+
+describe("gaia.yml digest", () => {
+  it("reads a cron time, or a cron with always, and refuses a bad one with its line", () => {
+    expect(parseSettings('telegram:\n  admins: [42]\ndigest: "0 8 * * *"\n', "/srv/gaia").digest).toEqual({ cron: "0 8 * * *", always: false });
+    expect(parseSettings('telegram:\n  admins: [42]\ndigest: { cron: "0 8 * * *", always: true }\n', "/srv/gaia").digest).toEqual({ cron: "0 8 * * *", always: true });
+    expect(() => parseSettings('telegram:\n  admins: [42]\ndigest: "8 o clock"\n', "/srv/gaia")).toThrow(/gaia\.yml:3 digest: /);
+  });
+});
