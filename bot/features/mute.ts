@@ -14,6 +14,8 @@ export interface MuteDeps {
   /** Every service and task name (what can be muted besides `all`). */
   subjects: readonly string[];
   now: () => Date;
+  /** The maintenance windows open at a moment (gaia.yml `maintenance:`), listed beside the mutes. */
+  maintenance?: (now: Date) => { services: readonly string[]; until: Date }[];
 }
 
 /**
@@ -26,7 +28,10 @@ export function muteFeature(deps: MuteDeps): Composer<GaiaContext> {
 
   composer.command("mute", async (ctx) => {
     const [subjectWord, durationWord, ...rest] = ctx.match.trim().split(/\s+/).filter(Boolean);
-    if (!subjectWord) return void (await reply(ctx, renderMuteList(deps.mutes.active(), deps.now())));
+    if (!subjectWord) {
+      const now = deps.now();
+      return void (await reply(ctx, renderMuteList(deps.mutes.active(), now, deps.maintenance?.(now) ?? [])));
+    }
     const subject = checkSubject(subjectWord, deps.subjects);
     if ("problem" in subject) return void (await reply(ctx, renderMuteProblem(subject.problem)));
     if (rest.length > 0) return void (await reply(ctx, renderMuteProblem({ kind: "tooManyWords", subject: subject.name })));

@@ -24,11 +24,13 @@ export function renderUnmuted(subject: string, wasMuted: boolean): RenderedMessa
 }
 
 /** /mute without arguments: the mutes in force, and how to add one. */
-export function renderMuteList(mutes: readonly ActiveMute[], now: Date): RenderedMessage {
+export function renderMuteList(mutes: readonly ActiveMute[], now: Date, windows: readonly { services: readonly string[]; until: Date }[] = []): RenderedMessage {
   const lines = mutes.map((m) => html`• ${m.subject === "all" ? "all alerts" : m.subject} until ${clock(m.until, now)} (${formatDuration(m.until.getTime() - now.getTime())} left)`);
+  const windowLines = windows.map((w) => html`🔧 maintenance: ${w.services.join(", ")} until ${clock(w.until, now)} (${formatDuration(w.until.getTime() - now.getTime())} left)`);
+  const anything = mutes.length > 0 || windows.length > 0;
   return {
     // Many mutes must still fit in one message: the last ones are left out, with a note saying so.
-    text: fitBlocks([mutes.length ? "<b>Muted now</b>" : "Nothing is muted.", ...lines, "", html`Usage: ${USAGE}`], {
+    text: fitBlocks([anything ? "<b>Muted now</b>" : "Nothing is muted.", ...lines, ...windowLines, "", html`Usage: ${USAGE}`], {
       note: (omitted) => `<i>…and ${omitted} more lines that did not fit.</i>`,
     }),
   };

@@ -1,3 +1,4 @@
+import { openMaintenance } from "../../monitor/maintenance-windows.js";
 import { Outbox } from "../../alerts/outbox.js";
 import { OutboxDelivery } from "../../alerts/deliver-outbox.js";
 import { HeldDelivery } from "../../alerts/deliver-held.js";
@@ -105,7 +106,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     engine,
     mutes,
     chat: {
-      mute: { mutes, subjects, now },
+      mute: { mutes, subjects, now, maintenance: (at: Date) => openMaintenance(settings.maintenance ?? [], at) },
       incidentButtons: { engine, mutes, restarter, services: settings.services, dataSource, logger, now },
     },
     routes: [metricsRoutes(core.metrics)],

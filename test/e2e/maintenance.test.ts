@@ -40,6 +40,9 @@ describe("maintenance windows", () => {
     h.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/status" });
     expect((await waiting).plainText).toMatch(/🔧 Maintenance until .*: agent \(alerts silenced\)/);
     expect(h.sent(/agent is down/)).toEqual([]);
+    const listing = h.tg.waitForMessage(/Muted now/, { chatId: ADMIN, newOnly: true, timeoutMs: 15_000 });
+    h.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/mute" });
+    expect((await listing).plainText).toMatch(/🔧 maintenance: agent until \d\d:\d\d/);
 
     // The window ends with agent still down: announced once.
     const ended = await h.tg.waitForMessage(/Maintenance ended/, { timeoutMs: 90_000 });
