@@ -102,7 +102,7 @@ async function probeOnce(config: Config): Promise<CheckLine[]> {
  * A container service's line; when the socket cannot be opened, what to grant: the docker group
  * (root-equivalent), or a read-only socket proxy (restart then needs POST allowed too).
  */
-function containerCheckLine(name: string, container: string, seen: { state: string; exitCode?: number; problem?: string }, socket: string): CheckLine {
+export function containerCheckLine(name: string, container: string, seen: { state: string; exitCode?: number; problem?: string }, socket: string): CheckLine {
   if (seen.state === "unreachable") {
     const why =
       seen.problem === "EACCES"
