@@ -96,22 +96,9 @@ export function registerMonitorMetrics(registry: Registry, sources: MonitorMetri
   hostGauge(registers, "gaia_host_boot_time_seconds", "When the host booted, Unix time", () => seconds(snapshot()?.host.bootTime));
   hostGauge(registers, "gaia_last_probe_timestamp_seconds", "When the latest probe snapshot was taken, Unix time", () => seconds(snapshot()?.at));
 
-  const perService = (name: string, help: string, value: (s: NonNullable<ReturnType<typeof snapshot>>["services"][number]) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ["service"],
-      registers,
-      collect() {
-        this.reset();
-        for (const service of snapshot()?.services ?? []) this.set({ service: service.name }, value(service));
-      },
-    });
-  perService("gaia_service_up", "1 when at least one process of the service was found", (s) => (s.up ? 1 : 0));
-  perService("gaia_service_processes", "Processes matched for the service", (s) => s.processCount);
-  perService("gaia_service_memory_bytes", "Service resident memory summed over its processes", (s) => s.memoryBytes);
-  // Endpoint services only (http, tcp): a series exists while the endpoint answered in the last probe.
-  const perEndpoint = (name: string, help: string, value: (s: NonNullable<ReturnType<typeof snapshot>>["services"][number]) => number | undefined) =>
+  // One series per service; a value of undefined leaves the service out (endpoint figures exist only
+  // for http and tcp services that answered in the last probe).
+  const perService = (name: string, help: string, value: (s: NonNullable<ReturnType<typeof snapshot>>["services"][number]) => number | undefined) =>
     new Gauge({
       name,
       help,
@@ -125,10 +112,13 @@ export function registerMonitorMetrics(registry: Registry, sources: MonitorMetri
         }
       },
     });
-  perEndpoint("gaia_service_response_seconds", "Time an http or tcp endpoint took to answer in the last probe", (s) =>
+  perService("gaia_service_up", "1 when at least one process of the service was found", (s) => (s.up ? 1 : 0));
+  perService("gaia_service_processes", "Processes matched for the service", (s) => s.processCount);
+  perService("gaia_service_memory_bytes", "Service resident memory summed over its processes", (s) => s.memoryBytes);
+  perService("gaia_service_response_seconds", "Time an http or tcp endpoint took to answer in the last probe", (s) =>
     s.endpoint?.responseMs !== undefined ? s.endpoint.responseMs / 1000 : undefined,
   );
-  perEndpoint("gaia_service_certificate_expiry_timestamp_seconds", "When an https endpoint's TLS certificate expires, Unix time", (s) =>
+  perService("gaia_service_certificate_expiry_timestamp_seconds", "When an https endpoint's TLS certificate expires, Unix time", (s) =>
     s.endpoint?.certExpiresAt ? s.endpoint.certExpiresAt.getTime() / 1000 : undefined,
   );
   // CPU seconds of each service, added up probe interval by probe interval (each snapshot gives the
