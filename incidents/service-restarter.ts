@@ -30,6 +30,9 @@ export interface RestartResult {
 /** How much of a restart's output its file keeps (the end). */
 const KEPT_OUTPUT_BYTES = 64 * 1024;
 
+/** A restart's result with what the audit trail records of it. */
+type RestartOutcome = { result: RestartResult; message: string; details: Record<string, unknown> };
+
 /** A restart of this service is already running. */
 export class RestartInProgress extends Error {
   constructor(readonly service: string) {
@@ -68,10 +71,15 @@ export class ServiceRestarter {
     return this.running.has(service);
   }
 
-  /** Runs the service's restart command once; throws RestartInProgress when one is running. */
+  /**
+   * Runs the service's restart command once (or, for a container without one, restarts it through
+   * the Docker Engine API); throws RestartInProgress when a restart of the service is running.
+   * Both ways are audited alike: requested, then the outcome.
+   */
   async restart(service: ServiceConfig, actor: string): Promise<RestartResult> {
-    if (!service.restart && service.match.kind === "container") return this.restartContainer(service, service.match.container, actor);
-    if (!service.restart) throw new Error(`service ${service.name} has no restart command`);
+    const container = !service.restart && service.match.kind === "container" ? service.match.container : undefined;
+    const command = service.restart;
+    if (!command && !container) throw new Error(`service ${service.name} has no restart command`);
     if (this.running.has(service.name)) throw new RestartInProgress(service.name);
     this.running.add(service.name);
     try {
@@ -80,61 +88,45 @@ export class ServiceRestarter {
         actor,
         subject: service.name,
         message: `Restart of ${service.name} requested`,
-        details: { command: this.redact(service.restart) },
+        details: container ? { container } : { command: this.redact(command!) },
       });
-      const result = await this.run(service.name, service.restart);
-      await this.options.audit.record({
-        kind: "service.restart",
-        actor,
-        subject: service.name,
-        message: result.error
-          ? `Restart of ${service.name} could not start: ${result.error}`
-          : result.timedOut
-            ? `Restart of ${service.name} timed out after ${Math.round(result.durationMs / 1000)}s and was killed`
-            : `Restart of ${service.name} exited with code ${result.exitCode}`,
-        details: { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, outputTail: result.outputTail },
-      });
-      return result;
+      const outcome = container ? await this.restartContainer(service.name, container) : this.commandOutcome(service.name, await this.run(service.name, command!));
+      await this.options.audit.record({ kind: "service.restart", actor, subject: service.name, message: outcome.message, details: outcome.details });
+      return outcome.result;
     } finally {
       this.running.delete(service.name);
     }
   }
 
+  /** The audit trail's words and figures for a restart command's result. */
+  private commandOutcome(name: string, result: RestartResult): RestartOutcome {
+    const message = result.error
+      ? `Restart of ${name} could not start: ${result.error}`
+      : result.timedOut
+        ? `Restart of ${name} timed out after ${Math.round(result.durationMs / 1000)}s and was killed`
+        : `Restart of ${name} exited with code ${result.exitCode}`;
+    return { result, message, details: { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs, outputTail: result.outputTail } };
+  }
+
   /**
-   * Restarts a container through the Docker Engine API (POST /containers/NAME/restart), audited
-   * like a command; the client is loaded only now. Exit code 0 when Docker says done.
+   * Restarts a container through the Docker Engine API (POST /containers/NAME/restart); the client
+   * is loaded only now. Exit code 0 when Docker says done.
    */
-  private async restartContainer(service: ServiceConfig, container: string, actor: string): Promise<RestartResult> {
-    if (this.running.has(service.name)) throw new RestartInProgress(service.name);
-    this.running.add(service.name);
+  private async restartContainer(name: string, container: string): Promise<RestartOutcome> {
+    const started = performance.now();
+    const { restartContainer } = await import("../monitor/docker-engine.js");
+    let error: string | undefined;
     try {
-      await this.options.audit.record({
-        kind: "service.restart.requested",
-        actor,
-        subject: service.name,
-        message: `Restart of ${service.name} requested`,
-        details: { container },
-      });
-      const started = performance.now();
-      const { restartContainer } = await import("../monitor/docker-engine.js");
-      let error: string | undefined;
-      try {
-        await restartContainer(this.options.dockerSocket ?? "/var/run/docker.sock", container, this.options.timeoutMs ?? 60_000);
-      } catch (failure) {
-        error = (failure as Error).message;
-      }
-      const result: RestartResult = { service: service.name, exitCode: error ? null : 0, timedOut: false, durationMs: Math.round(performance.now() - started), outputTail: "", ...(error ? { error } : {}) };
-      await this.options.audit.record({
-        kind: "service.restart",
-        actor,
-        subject: service.name,
-        message: error ? `Restart of ${service.name} (container ${container}) failed: ${error}` : `Restarted container ${container} through the Docker API`,
-        details: { container, exitCode: result.exitCode, durationMs: result.durationMs },
-      });
-      return result;
-    } finally {
-      this.running.delete(service.name);
+      await restartContainer(this.options.dockerSocket ?? "/var/run/docker.sock", container, this.options.timeoutMs ?? 60_000);
+    } catch (failure) {
+      error = (failure as Error).message;
     }
+    const result: RestartResult = { service: name, exitCode: error ? null : 0, timedOut: false, durationMs: Math.round(performance.now() - started), outputTail: "", ...(error ? { error } : {}) };
+    return {
+      result,
+      message: error ? `Restart of ${name} (container ${container}) failed: ${error}` : `Restarted container ${container} through the Docker API`,
+      details: { container, exitCode: result.exitCode, durationMs: result.durationMs },
+    };
   }
 
   private async run(name: string, command: string): Promise<RestartResult> {
