@@ -1,10 +1,27 @@
 import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, GAIA_BIN, startGaia, type GaiaProcess } from "../helpers/gaia-process.js";
 import { makeTempHome } from "../helpers/temp-home.js";
+import { eventually } from "./monitoring-harness.js";
 
 const ADMIN = 4242;
 const HAS_SCRIPT = spawnSync("script", ["--version"]).status === 0;
+
+/** How many probe samples gaia.db holds (0 while the file or its table is not there yet). */
+function storedSamples(home: string): number {
+  try {
+    const db = new Database(join(home, "gaia.db"), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare("SELECT COUNT(*) AS n FROM samples").get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * Console mode, the newcomer's first contact: the same chat commands, through the same grammY
@@ -39,10 +56,14 @@ describe("console mode", () => {
   }
 
   it("answers /status, /top and /history typed on standard input, and presses buttons by number", async () => {
-    const gaia: GaiaProcess = startGaia(["start", "--console"], { home: await home(), stdin: "pipe" });
+    const dir = await home();
+    const gaia: GaiaProcess = startGaia(["start", "--console"], { home: dir, stdin: "pipe" });
     cleanups.push(() => gaia.stop("SIGKILL"));
     await gaia.waitForOutput("gaia> ");
     const type = (line: string) => gaia.child.stdin!.write(`${line}\n`);
+    // The first probe's figures reach /status a moment before its samples (the charts) are stored;
+    // wait for them, so that the Refresh below has nothing new to show.
+    await eventually(() => storedSamples(dir) > 0, 15_000, "the first probe's samples in gaia.db");
 
     type("/status");
     await gaia.waitForOutput(/Gaia · .*\nCPU +\d/);
