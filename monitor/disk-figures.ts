@@ -47,10 +47,16 @@ export function mountPointHolding(points: ReadonlySet<string> | undefined, path:
  * filesystem (always there: gaia runs from it). A listed path that is gone, or that is not a
  * mount point any more, is `mounted: false` with zero figures.
  */
-export function readDisks(options: { disks: readonly string[] | undefined; homeDir: string; mountinfoFile?: string }): DiskFigures[] {
+export function readDisks(options: {
+  disks: readonly string[] | undefined;
+  homeDir: string;
+  mountinfoFile?: string;
+  /** The home folder's use when the caller has just read it (the host figures do): not read twice. */
+  homeUsage?: { percent: number; usedBytes: number; totalBytes: number };
+}): DiskFigures[] {
   const points = readMountPoints(options.mountinfoFile);
   if (!options.disks) {
-    return [{ path: options.homeDir, mountPoint: mountPointHolding(points, options.homeDir), mounted: true, ...usageOf(options.homeDir) }];
+    return [{ path: options.homeDir, mountPoint: mountPointHolding(points, options.homeDir), mounted: true, ...(options.homeUsage ?? usageOf(options.homeDir)) }];
   }
   return options.disks.map((path) => {
     const target = resolve(path);

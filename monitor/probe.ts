@@ -121,7 +121,12 @@ export function createProbe(options: ProbeOptions): Probe {
       cpuPercent: hostCpuPercent(previousCpu, cpuTimes),
       takenAt,
     });
-    host.disks = readDisks({ disks: options.disks, homeDir: options.homeDir, ...(onProc ? { mountinfoFile: join(procRoot, "self", "mountinfo") } : {}) });
+    host.disks = readDisks({
+      disks: options.disks,
+      homeDir: options.homeDir,
+      homeUsage: { percent: host.diskPercent, usedBytes: host.diskUsedBytes, totalBytes: host.diskTotalBytes },
+      ...(onProc ? { mountinfoFile: join(procRoot, "self", "mountinfo") } : {}),
+    });
     previousTable = table;
     previousCpu = cpuTimes;
 
