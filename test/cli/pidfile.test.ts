@@ -85,8 +85,9 @@ describe("the pidfile", () => {
 
   it("takes over a pidfile whose gaia was killed but not yet reaped (a zombie)", async () => {
     const file = pidFile();
-    // `sleep 0` becomes a zombie: its parent execs into `sleep 60`, which never reaps it.
-    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 60"]);
+    // `sleep 1` becomes a zombie: it ends after its parent has exec'd into `sleep 60`, which never
+    // reaps it (`sleep 0` could end before the exec, and the shell reaped it: no zombie).
+    const parent = spawn("sh", ["-c", "sleep 1 & echo $!; exec sleep 60"]);
     children.push(parent);
     const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim()))));
     for (let i = 0; i < 200 && readProcessStart(zombie)?.state !== "Z"; i++) await new Promise((r) => setTimeout(r, 20));

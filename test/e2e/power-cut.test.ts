@@ -44,8 +44,8 @@ describe("gaia after a power cut", () => {
 
   it("starts although .tmp/gaia.pid names a live unrelated process, or a zombie", async () => {
     const unrelated = child("sleep", ["60"]);
-    // `sleep 0` becomes a zombie: its parent execs into `sleep 60`, which never reaps it.
-    const parent = child("sh", ["-c", "sleep 0 & echo $!; exec sleep 60"]);
+    // `sleep 1` becomes a zombie: it ends after its parent has exec'd into `sleep 60`, which never reaps it.
+    const parent = child("sh", ["-c", "sleep 1 & echo $!; exec sleep 60"]);
     const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim()))));
     for (const leftover of [
       `${unrelated.pid}\n`, // a bare pid (an older gaia), now a program that is not gaia
