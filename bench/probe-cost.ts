@@ -1,13 +1,19 @@
 /**
  * Figure 2, probe cost: the CPU time of one probe cycle of the real probe (monitor/probe.ts) for
  * 1, 20, 100 and 500 watched processes, next to the floor of reading those processes'
- * /proc/<pid>/stat files raw, plus how many process-table scans and child processes each cycle
- * takes, counted independently of the probe's own counters.
+ * /proc/<pid>/stat files raw, plus how many process-table scans, stat reads and child processes
+ * each cycle takes, counted independently of the probe's own counters.
+ *
+ * The probe has two kinds of cycle: a fast one (only the watched processes' stat files, while they
+ * all live) and a full scan (every process), which it takes when a service is down or a process was
+ * replaced, and at least every FULL_SCAN_MAX_AGE_MS (MULTI_PROCESS_RESCAN_MS with multi-process
+ * services). Both are measured, and their mix at the default probe.every.
  */
 import childProcess from "node:child_process";
 import fs, { readdirSync, readFileSync } from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
+import { FULL_SCAN_MAX_AGE_MS } from "../monitor/known-processes.js";
 import { createProbe, type Probe } from "../monitor/probe.js";
 import { median } from "./lib/numbers.js";
 import { startWatchedProcesses } from "./lib/watched-processes.js";
@@ -17,26 +23,40 @@ export interface ProbeCostRow {
   watched: number;
   /** Processes in the whole table at the time (the probe reads them all). */
   tableSize: number;
-  /** CPU time (user + system) of one probe cycle, µs (median of batches). */
+  /** CPU time (user + system) of one steady-state probe cycle (a fast one), µs (median of batches). */
   probeCpuUs: number;
-  /** Wall time of one probe cycle, µs. */
+  /** Wall time of one steady-state probe cycle, µs. */
   probeWallUs: number;
+  /** CPU time of a cycle with a full scan of the table (a service down, a process replaced, the periodic rescan), µs. */
+  fullCycleCpuUs: number;
+  /** Cycles per full scan at the default probe.every with these one-process services (FULL_SCAN_MAX_AGE_MS / 15 s). */
+  cyclesPerFullScan: number;
+  /** Mean CPU per cycle over that mix: (cyclesPerFullScan - 1) fast cycles and one full one, µs. */
+  mixedCpuUs: number;
   /** CPU time of reading the watched processes' /proc/<pid>/stat raw, µs. */
   rawCpuUs: number;
   /** CPU time of a raw scan of the whole table (readdir /proc + every stat file), µs. */
   rawScanCpuUs: number;
-  /** Probe CPU / raw CPU, the median of the batch-by-batch ratios. */
+  /** Steady-state probe CPU / raw CPU, the median of the batch-by-batch ratios. */
   ratio: number;
-  /** Counted around the probe: readdir("/proc") calls and child processes, per cycle. */
+  /** Full-scan cycle CPU / raw CPU, likewise. */
+  fullCycleRatio: number;
+  /** Mixed CPU per cycle / raw CPU. */
+  mixedRatio: number;
+  /** Counted around the steady-state probe: readdir("/proc") calls, /proc/<pid>/stat opens and child processes, per cycle. */
   scansPerCycle: number;
+  statReadsPerCycle: number;
   spawnsPerCycle: number;
   /** The probe's own counters, per cycle (they must agree with the counts above). */
-  probeStats: { scans: number; spawns: number };
+  probeStats: { scans: number; fastCycles: number; spawns: number };
   /** Every watched process was seen as its service's one process. */
   allMatched: boolean;
 }
 
 const SIZES = [1, 20, 100, 500];
+
+/** gaia's default probe.every, for the mix of fast and full cycles. */
+const DEFAULT_PROBE_EVERY_MS = 15_000;
 
 /** Measures every size; starts and stops its own watched processes. */
 export async function measureProbeCost(prefix: string, log: (line: string) => void): Promise<ProbeCostRow[]> {
@@ -45,27 +65,41 @@ export async function measureProbeCost(prefix: string, log: (line: string) => vo
     const processes = await startWatchedProcesses(watched, `${prefix}p${watched}`.slice(0, 10));
     try {
       const probe = createProbe({ homeDir: tmpdir(), services: processes.services(), selfPid: process.pid });
+      // The same services, every cycle a full scan: what a cycle costs when the fast path may not be taken.
+      const fullProbe = createProbe({ homeDir: tmpdir(), services: processes.services(), selfPid: process.pid, wholeTable: true });
       const pids = [...processes.pids.values()];
       const snapshot = await probe.sample(); // the first sample has no previous table: warm-up
+      await fullProbe.sample();
       const allMatched = snapshot.services.every((s) => s.up && s.processCount === 1);
-      const [probeCost, rawCost, rawScanCost] = await timeInterleaved([
+      const [probeCost, fullCost, rawCost, rawScanCost] = await timeInterleaved([
         () => probe.sample(),
+        () => fullProbe.sample(),
         async () => readStatFiles(pids),
         async () => scanProcRaw(),
       ]);
       const counts = await countScansAndSpawns(probe, 10);
+      const cyclesPerFullScan = FULL_SCAN_MAX_AGE_MS / DEFAULT_PROBE_EVERY_MS;
+      const mixedPerBatch = probeCost.perBatchCpuUs.map((fast, batch) => ((cyclesPerFullScan - 1) * fast + fullCost.perBatchCpuUs[batch]) / cyclesPerFullScan);
       const row: ProbeCostRow = {
         watched,
         tableSize: countProcesses(),
         probeCpuUs: probeCost.cpuUs,
         probeWallUs: probeCost.wallUs,
+        fullCycleCpuUs: fullCost.cpuUs,
+        cyclesPerFullScan,
+        mixedCpuUs: median(mixedPerBatch),
         rawCpuUs: rawCost.cpuUs,
         rawScanCpuUs: rawScanCost.cpuUs,
         ratio: median(probeCost.perBatchCpuUs.map((cpu, batch) => cpu / rawCost.perBatchCpuUs[batch])),
+        fullCycleRatio: median(fullCost.perBatchCpuUs.map((cpu, batch) => cpu / rawCost.perBatchCpuUs[batch])),
+        mixedRatio: median(mixedPerBatch.map((cpu, batch) => cpu / rawCost.perBatchCpuUs[batch])),
         ...counts,
         allMatched,
       };
-      log(`  ${watched} watched: probe ${row.probeCpuUs.toFixed(0)} µs CPU, raw ${row.rawCpuUs.toFixed(0)} µs, ${row.scansPerCycle} scan(s), ${row.spawnsPerCycle} spawn(s)`);
+      log(
+        `  ${watched} watched: fast cycle ${row.probeCpuUs.toFixed(0)} µs CPU (${row.ratio.toFixed(2)}×), full-scan cycle ${row.fullCycleCpuUs.toFixed(0)} µs (${row.fullCycleRatio.toFixed(2)}×), ` +
+          `mixed 1 in ${cyclesPerFullScan} ${row.mixedCpuUs.toFixed(0)} µs (${row.mixedRatio.toFixed(2)}×), raw ${row.rawCpuUs.toFixed(0)} µs; per steady cycle ${row.scansPerCycle} scan(s), ${row.statReadsPerCycle} stat reads, ${row.spawnsPerCycle} spawn(s)`,
+      );
       rows.push(row);
     } finally {
       await processes.stop();
@@ -145,12 +179,16 @@ function countProcesses(): number {
 export async function countScansAndSpawns(
   probe: Probe,
   cycles: number,
-): Promise<Pick<ProbeCostRow, "scansPerCycle" | "spawnsPerCycle" | "probeStats">> {
+): Promise<Pick<ProbeCostRow, "scansPerCycle" | "statReadsPerCycle" | "spawnsPerCycle" | "probeStats">> {
   type Functions = Record<string, (...args: unknown[]) => unknown>;
   let scans = 0;
+  let statReads = 0;
   let spawns = 0;
   const countScan = (args: unknown[]) => {
     if (String(args[0]).replace(/\/+$/, "") === "/proc") scans++;
+  };
+  const countStatRead = (args: unknown[]) => {
+    if (/^\/proc\/\d+\/stat$/.test(String(args[0]))) statReads++;
   };
   const countSpawn = () => spawns++;
   const wrapped: { target: Functions; name: string; original: (...args: unknown[]) => unknown }[] = [];
@@ -164,6 +202,8 @@ export async function countScansAndSpawns(
   };
   for (const name of ["readdirSync", "readdir", "opendirSync", "opendir"]) wrap(fs as unknown as Functions, name, countScan);
   for (const name of ["readdir", "opendir"]) wrap(fs.promises as unknown as Functions, name, countScan);
+  for (const name of ["openSync", "readFileSync", "open", "readFile"]) wrap(fs as unknown as Functions, name, countStatRead);
+  for (const name of ["open", "readFile"]) wrap(fs.promises as unknown as Functions, name, countStatRead);
   for (const name of ["spawnSync", "execSync", "execFileSync"]) wrap(childProcess as unknown as Functions, name, countSpawn);
   // Every asynchronous spawn (spawn, exec, execFile, fork) goes through this method.
   wrap(childProcess.ChildProcess.prototype as unknown as Functions, "spawn", countSpawn);
@@ -177,7 +217,12 @@ export async function countScansAndSpawns(
   }
   return {
     scansPerCycle: scans / cycles,
+    statReadsPerCycle: statReads / cycles,
     spawnsPerCycle: spawns / cycles,
-    probeStats: { scans: (probe.stats.scans - before.scans) / cycles, spawns: (probe.stats.spawns - before.spawns) / cycles },
+    probeStats: {
+      scans: (probe.stats.scans - before.scans) / cycles,
+      fastCycles: (probe.stats.fastCycles - before.fastCycles) / cycles,
+      spawns: (probe.stats.spawns - before.spawns) / cycles,
+    },
   };
 }

@@ -21,12 +21,30 @@ import type { ProcessInfo, ProcessTable } from "./process-table.js";
  * very first snapshot it is the best figure available without waiting a cycle.
  */
 export function processCpuPercents(previous: ProcessTable | undefined, current: ProcessTable): Map<number, number> {
+  return processCpuPercentsSince((pid) => {
+    const info = previous?.processes.get(pid);
+    return info === undefined ? undefined : { info, takenAt: previous!.takenAt };
+  }, current);
+}
+
+/** One process as it was read, and when. */
+export interface ProcessReading {
+  info: ProcessInfo;
+  takenAt: number;
+}
+
+/**
+ * Like {@link processCpuPercents}, but each process over the interval since its OWN last reading:
+ * the probe's fast cycles read only the watched processes, so the others' last readings are older
+ * (from the last full scan), and their figures cover that longer interval.
+ */
+export function processCpuPercentsSince(lastReading: (pid: number) => ProcessReading | undefined, current: ProcessTable): Map<number, number> {
   const percents = new Map<number, number>();
-  const elapsedMs = previous ? current.takenAt - previous.takenAt : 0;
   for (const [pid, info] of current.processes) {
-    const before = previous?.processes.get(pid);
-    if (before !== undefined && elapsedMs > 0 && isSameProcess(before, info) && info.cpuTicks >= before.cpuTicks) {
-      const cpuMs = ((info.cpuTicks - before.cpuTicks) * 1000) / current.clockTicks;
+    const before = lastReading(pid);
+    const elapsedMs = before ? current.takenAt - before.takenAt : 0;
+    if (before !== undefined && elapsedMs > 0 && isSameProcess(before.info, info) && info.cpuTicks >= before.info.cpuTicks) {
+      const cpuMs = ((info.cpuTicks - before.info.cpuTicks) * 1000) / current.clockTicks;
       percents.set(pid, (cpuMs / elapsedMs) * 100);
     } else {
       percents.set(pid, sinceStartPercent(info, current));

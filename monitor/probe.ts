@@ -1,6 +1,11 @@
 /**
- * The probe: one process-table snapshot plus the host figures per cycle, turned into a Snapshot
+ * The probe: the services' processes plus the host figures per cycle, turned into a Snapshot
  * for the rules, /status and /top. On Linux a cycle starts no child process at all.
+ *
+ * Most cycles are fast: while every watched process is still the one the last full scan found
+ * (same pid and start time), only their /proc/<pid>/stat files are read (known-processes.ts says
+ * when a full scan of /proc is needed). /top and alerts that list the busiest processes read the
+ * whole table when they ask for it.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,17 +16,19 @@ import {
   type HostCpuTimes,
   parseHostCpuTimes,
   portableHostCpuTimes,
-  processCpuPercents,
+  processCpuPercentsSince,
+  type ProcessReading,
 } from "./cpu-usage.js";
 import { checkEndpoints, isEndpointMatch } from "./endpoint-checks.js";
 import type { ContainerCheck } from "./container-checks.js";
 import { readDisks } from "./disk-figures.js";
 import { readHostFigures } from "./host-figures.js";
 import { matchServices } from "./match-services.js";
+import { KnownProcesses } from "./known-processes.js";
 import { pidFileWrittenAt, readPidFile } from "./pid-file.js";
 import { createPortOwnerFinder, type PortListeners } from "./port-owners.js";
 import { PORTABLE_SPAWNS_PER_SNAPSHOT, readPortableProcessTable } from "./portable-process-table.js";
-import { detectPageSize, type ProcessTable, readCommandLine, readProcessTable } from "./process-table.js";
+import { detectPageSize, type ProcessTable, readCommandLine, readProcesses, readProcessTable } from "./process-table.js";
 import { serviceUsage } from "./service-usage.js";
 import type { ProcessSample, ServiceObservation, Snapshot, TopProcessesOrder } from "./snapshot.js";
 
@@ -48,6 +55,11 @@ export interface ProbeOptions {
   /** Force the ps-based path (tests, or a /proc that is mounted but unusable). */
   portable?: boolean;
   /**
+   * Read the whole process table every cycle, never the fast path: the /top probe, whose CPU
+   * figures must cover exactly the interval between two of its samples.
+   */
+  wholeTable?: boolean;
+  /**
    * The redactor for names and command lines handed out by `topProcesses` (alerts and /top show
    * them, gaia.db stores them); default: the patterns only, without the known secret values.
    */
@@ -56,9 +68,15 @@ export interface ProbeOptions {
 
 /** Work the probe has done since it was created, for the benchmark and for /status. */
 export interface ProbeStats {
-  /** Process-table snapshots taken: exactly one per sample. */
+  /**
+   * Full scans of the process table (listing /proc, every process's stat file): one per cycle that
+   * needs it (see known-processes.ts), plus one when a fast cycle's snapshot is asked for its
+   * busiest processes.
+   */
   scans: number;
-  /** Child processes started to take them: 0 on Linux, 2 per sample on the portable path. */
+  /** Fast cycles: only the watched processes' stat files read, no listing of /proc. */
+  fastCycles: number;
+  /** Child processes started to take full scans: 0 on Linux, 2 per scan on the portable path. */
   spawns: number;
   /** Full scans of every process's file descriptors to find port owners (only with port services). */
   fdScans: number;
@@ -92,8 +110,17 @@ export function createProbe(options: ProbeOptions): Probe {
     containerChecker ??= import("./container-checks.js").then((m) => m.createContainerChecker(options.dockerSocket ?? "/var/run/docker.sock"));
     return containerChecker.then((checker) => checker.check(services));
   };
-  const stats: ProbeStats = { scans: 0, spawns: 0, fdScans: 0 };
+  const stats: ProbeStats = { scans: 0, fastCycles: 0, spawns: 0, fdScans: 0 };
   const redact = options.redact ?? createRedactor();
+  // A port's owners are found through every process's file descriptors, so with a port service
+  // every cycle needs the whole table; so does the portable path (ps lists everything anyway).
+  const fastPathAllowed = onProc && !options.wholeTable && ports.length === 0;
+  // Pidfiles are read through here, so that a full scan records what they said for the fast path.
+  const pidFilesRead = new Map<string, { pid: number | undefined; writtenAt: number | undefined }>();
+  const known = new KnownProcesses(services, { readPidFile, pidFileWrittenAt });
+  // Each process's last reading, for CPU % since then: all of them after a full scan, the watched
+  // ones refreshed by each fast cycle.
+  let lastReadings = new Map<number, ProcessReading>();
   let previousTable: ProcessTable | undefined;
   let previousCpu: HostCpuTimes | undefined;
 
@@ -104,16 +131,33 @@ export function createProbe(options: ProbeOptions): Probe {
     return readPortableProcessTable({ takenAt, previous: previousTable });
   }
 
+  /** CPU % of each process of `table` since its last reading; then `table` becomes the last readings. */
+  function cpuPercentsOf(table: ProcessTable, whole: boolean): Map<number, number> {
+    const percents = processCpuPercentsSince((pid) => lastReadings.get(pid), table);
+    // After a full read, processes not in it are gone: their readings go with them.
+    if (whole) lastReadings = new Map();
+    for (const [pid, info] of table.processes) lastReadings.set(pid, { info, takenAt: table.takenAt });
+    if (whole) previousTable = table;
+    return percents;
+  }
+
   async function sample(): Promise<Snapshot> {
     const takenAt = now();
     // Endpoint checks start first and run while the table is read; each ends by its own deadline.
     const endpointChecks = hasEndpoints ? checkEndpoints(services, now) : undefined;
     const containerChecks = hasContainers ? checkContainers() : undefined;
-    const table = await takeTable(takenAt);
+    // The fast path: only the known processes' stat files, when they are all still there as they were.
+    const fastPids = fastPathAllowed ? known.fastPids(takenAt) : undefined;
+    let fastTable = fastPids ? readProcesses(procRoot, fastPids, { takenAt, pageSize }) : undefined;
+    const fastMatched = fastTable ? known.matchedIn(fastTable) : undefined;
+    if (fastMatched === undefined) fastTable = undefined;
+    const table = fastTable ?? (await takeTable(takenAt));
+    const whole = fastTable === undefined;
+    if (!whole) stats.fastCycles++;
     // /proc/stat is read once and serves both the host CPU times and the boot time.
     const procStat = onProc ? readFileSync(join(procRoot, "stat"), "latin1") : undefined;
     const cpuTimes = procStat !== undefined ? parseHostCpuTimes(procStat) : portableHostCpuTimes();
-    const cpuPercents = processCpuPercents(previousTable, table);
+    const cpuPercents = cpuPercentsOf(table, whole);
     const host = readHostFigures({
       procRoot: onProc ? procRoot : undefined,
       procStat,
@@ -127,7 +171,6 @@ export function createProbe(options: ProbeOptions): Probe {
       homeUsage: { percent: host.diskPercent, usedBytes: host.diskUsedBytes, totalBytes: host.diskTotalBytes },
       ...(onProc ? { mountinfoFile: join(procRoot, "self", "mountinfo") } : {}),
     });
-    previousTable = table;
     previousCpu = cpuTimes;
 
     // Command lines are read at most once per process per snapshot, and only when asked for.
@@ -144,13 +187,19 @@ export function createProbe(options: ProbeOptions): Probe {
     stats.fdScans = portOwners?.stats.fdScans ?? 0;
     const noListener: PortListeners = { listening: false, pids: [] };
 
-    const matched = matchServices(services, table, {
-      selfPid: options.selfPid,
-      commandLine,
-      readPidFile,
-      pidFileWrittenAt,
-      portListeners: (port) => listeners?.get(port) ?? noListener,
-    });
+    let matched = fastMatched;
+    if (matched === undefined) {
+      pidFilesRead.clear();
+      const pidFile = (path: string) => pidFilesRead.get(path) ?? pidFilesRead.set(path, { pid: readPidFile(path), writtenAt: pidFileWrittenAt(path) }).get(path)!;
+      matched = matchServices(services, table, {
+        selfPid: options.selfPid,
+        commandLine,
+        readPidFile: (path) => pidFile(path).pid,
+        pidFileWrittenAt: (path) => pidFile(path).writtenAt,
+        portListeners: (port) => listeners?.get(port) ?? noListener,
+      });
+      if (fastPathAllowed) known.remember(matched, table, pidFilesRead);
+    }
     const endpoints = endpointChecks ? await endpointChecks : undefined;
     const containers = containerChecks ? await containerChecks : undefined;
     const observations: ServiceObservation[] = matched.map((m) => {
@@ -180,10 +229,23 @@ export function createProbe(options: ProbeOptions): Probe {
       };
     });
 
+    // A fast cycle read only the watched processes: the whole table is read when first asked for,
+    // each process's CPU % then covering the time since its own last reading.
+    let wholeTable: { table: ProcessTable; cpuPercents: Map<number, number> } | undefined = whole ? { table, cpuPercents } : undefined;
+    const readWholeTable = () => {
+      if (wholeTable === undefined) {
+        const lateTable = readProcessTable(procRoot, { takenAt: now(), pageSize });
+        stats.scans++;
+        wholeTable = { table: lateTable, cpuPercents: cpuPercentsOf(lateTable, true) };
+      }
+      return wholeTable;
+    };
+
     function topProcesses(by: TopProcessesOrder, n: number): ProcessSample[] {
-      const rows = [...table.processes.values()].map((info) => ({
+      const { table: all, cpuPercents: percents } = readWholeTable();
+      const rows = [...all.processes.values()].map((info) => ({
         info,
-        cpuPercent: cpuPercents.get(info.pid) ?? 0,
+        cpuPercent: percents.get(info.pid) ?? 0,
       }));
       rows.sort((a, b) =>
         by === "cpu"
@@ -194,7 +256,7 @@ export function createProbe(options: ProbeOptions): Probe {
       return rows.slice(0, Math.max(0, n)).map(({ info, cpuPercent }) => ({
         pid: info.pid,
         name: redact(info.name),
-        commandLine: redact(commandLine(info.pid)),
+        commandLine: redact(info.commandLine ?? commandLine(info.pid)),
         cpuPercent,
         memoryBytes: info.rssBytes,
         memoryPercent: host.memoryTotalBytes > 0 ? (info.rssBytes / host.memoryTotalBytes) * 100 : 0,

@@ -73,14 +73,36 @@ export function readProcessTable(procRoot = "/proc", options: ReadProcessTableOp
   for (const entry of readdirSync(procRoot)) {
     const pid = parsePid(entry);
     if (pid === undefined) continue;
-    const read = readStatFile(join(procRoot, entry, "stat"), buffer);
-    if (read === undefined) continue;
-    const info = parseProcessStat(read.text, pageSize);
-    if (info === undefined) continue;
-    info.uid = read.uid;
-    processes.set(info.pid, info);
+    const info = readProcess(procRoot, entry, buffer, pageSize);
+    if (info !== undefined) processes.set(info.pid, info);
   }
   return { takenAt, clockTicks: LINUX_CLOCK_TICKS, uptimeTicks: readUptimeTicks(procRoot), processes };
+}
+
+/**
+ * Reads only the given processes' stat files, without listing /proc: the probe's fast cycle,
+ * while every watched process is still the one it saw. A pid that is gone is simply absent from
+ * the table, so the caller sees it died.
+ */
+export function readProcesses(procRoot: string, pids: Iterable<number>, options: ReadProcessTableOptions = {}): ProcessTable {
+  const takenAt = options.takenAt ?? Date.now();
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const processes = new Map<number, ProcessInfo>();
+  const buffer = Buffer.allocUnsafe(4096);
+  for (const pid of pids) {
+    const info = readProcess(procRoot, String(pid), buffer, pageSize);
+    // A stat file that names another pid is not this process (never on a real /proc).
+    if (info !== undefined && info.pid === pid) processes.set(pid, info);
+  }
+  return { takenAt, clockTicks: LINUX_CLOCK_TICKS, uptimeTicks: readUptimeTicks(procRoot), processes };
+}
+
+function readProcess(procRoot: string, entry: string, buffer: Buffer, pageSize: number): ProcessInfo | undefined {
+  const read = readStatFile(join(procRoot, entry, "stat"), buffer);
+  if (read === undefined) return undefined;
+  const info = parseProcessStat(read.text, pageSize);
+  if (info !== undefined) info.uid = read.uid;
+  return info;
 }
 
 /**

@@ -32,7 +32,7 @@ export function wireChat(core: CoreServices, options: { latest: LatestSnapshot; 
 
   // /top has a probe of its own: its CPU figures cover the second before the answer, not the
   // monitoring probe's whole period, and sampling for /top never moves the rules' baseline.
-  const topProbe = createProbe({ homeDir: config.paths.home, services: [], selfPid: process.pid, redact: core.redact });
+  const topProbe = createProbe({ homeDir: config.paths.home, services: [], selfPid: process.pid, wholeTable: true, redact: core.redact });
   const top = new TopSampler({ sample: () => topProbe.sample(), cores: availableParallelism() });
   const view = top.view.bind(top);
 

@@ -9,7 +9,7 @@ import type { Snapshot } from "../../monitor/snapshot.js";
 
 /** A stand-in probe that does, per sample, exactly the work the benchmark must see. */
 function probeThat(work: () => Promise<void>): Probe {
-  return { stats: { scans: 0, spawns: 0, fdScans: 0 }, sample: async () => (await work(), {} as Snapshot) };
+  return { stats: { scans: 0, fastCycles: 0, spawns: 0, fdScans: 0 }, sample: async () => (await work(), {} as Snapshot) };
 }
 
 describe("counting what a probe cycle costs", () => {

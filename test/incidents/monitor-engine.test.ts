@@ -76,7 +76,7 @@ describe("the monitor engine: probe → rules → incidents, audit, outbox and s
             { pid: 14, name: "idle", commandLine: "idle", cpuPercent: 1, memoryBytes: 1e6, memoryPercent: 0 },
           ],
         }),
-      stats: { scans: 0, spawns: 0, fdScans: 0 },
+      stats: { scans: 0, fastCycles: 0, spawns: 0, fdScans: 0 },
     };
     const recorder = new IncidentRecorder({ dataSource, audit, outbox, state, services: config.services, ...(held ? { held } : {}) });
     const latest = new LatestSnapshot();

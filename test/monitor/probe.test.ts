@@ -85,7 +85,7 @@ describe("probing the host and the services", () => {
     const { first, second } = result;
 
     expect(spawned).toBe(0);
-    expect(probe.stats).toEqual({ scans: 2, spawns: 0, fdScans: 1 });
+    expect(probe.stats).toEqual({ scans: 2, fastCycles: 0, spawns: 0, fdScans: 1 });
 
     expect(observed(second, "agent")).toMatchObject({ up: true, pids: [agent.pid], processCount: 1 });
     expect(observed(second, "daemon")).toMatchObject({ up: true, pids: [daemon.pid], processCount: 1 });
@@ -140,7 +140,7 @@ describe("probing the host and the services", () => {
     expect(byMemory.map((p) => p.memoryBytes)).toEqual([...byMemory.map((p) => p.memoryBytes)].sort((a, b) => b - a));
     expect(byMemory[0].memoryPercent).toBeCloseTo((byMemory[0].memoryBytes / snapshot.host.memoryTotalBytes) * 100);
     expect(snapshot.topProcesses("cpu", 0)).toEqual([]);
-    expect(probe.stats).toEqual({ scans: 2, spawns: 0, fdScans: 0 });
+    expect(probe.stats).toEqual({ scans: 2, fastCycles: 1, spawns: 0, fdScans: 0 });
   });
 
   it("hands out command lines with known secrets and secret flags redacted, and still matches by the whole line", async () => {
