@@ -2,10 +2,11 @@
 import { readFileSync } from "node:fs";
 import { EXIT } from "./exit-codes.js";
 import { writeLine, type CliIo } from "./io.js";
+import { installSourceMappedStacks } from "./source-mapped-stacks.js";
 
 // Stack traces name the TypeScript files: dist/ is one bundle whose source maps cover gaia's own
-// code (scripts/bundle.mjs). Before any command is imported, so that its chunks' maps are read.
-process.setSourceMapsEnabled(true);
+// code (scripts/bundle.mjs). The maps are read when a stack trace is first formatted, not at start.
+installSourceMappedStacks(new URL("..", import.meta.url));
 
 type Command = (io: CliIo) => Promise<number>;
 

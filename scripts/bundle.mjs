@@ -11,7 +11,7 @@
  * relative to its own folder. Types are checked by `npm run typecheck` (tsc --noEmit), not here.
  * Decorators: esbuild compiles TypeScript's experimental decorators (tsconfig.json) but does not
  * emit their type metadata, so every entity column names its type explicitly.
- * Source maps: dist/cli/gaia.js turns them on (process.setSourceMapsEnabled), so stack traces name
+ * Source maps: dist/cli/gaia.js maps stack traces through them (cli/source-mapped-stacks.ts), so they name
  * the TypeScript files; the maps cover gaia's own files only (own-source-map.mjs says why).
  */
 import { build } from "esbuild";
@@ -41,6 +41,22 @@ const typeormDriversInUse = {
   },
 };
 
+/**
+ * node-fetch 2 (grammY's HTTP client on Node) imports whatwg-url, with tr46's Unicode tables
+ * (about 290 KB of code to compile and run at every start), only as a fallback for runtimes
+ * without a URL class: it uses `require("url").URL || whatwgUrl.URL`, and node always has the
+ * first. In the bundle, node-fetch's whatwg-url is node's own URL.
+ */
+const nodeFetchUsesNodeUrl = {
+  name: "node-fetch-uses-node-url",
+  setup(build) {
+    build.onResolve({ filter: /^whatwg-url$/ }, (args) =>
+      /[\\/]node_modules[\\/]node-fetch[\\/]/.test(args.importer) ? { path: "whatwg-url", namespace: "node-url" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "node-url" }, () => ({ contents: 'import { URL } from "node:url";\nexport { URL };\nexport default { URL };\n', loader: "js" }));
+  },
+};
+
 rmSync(DIST, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
@@ -57,7 +73,7 @@ await build({
   sourcesContent: false,
   chunkNames: "chunks/[name]-[hash]",
   external: ["better-sqlite3"],
-  plugins: [typeormDriversInUse],
+  plugins: [typeormDriversInUse, nodeFetchUsesNodeUrl],
   // The CommonJS packages inside an ES module bundle call require() for node's own modules.
   banner: { js: 'import { createRequire as __gaiaCreateRequire } from "node:module"; const require = __gaiaCreateRequire(import.meta.url);' },
   // Less source text for node to scan, parse and keep: about 9 MB less memory and a little less
