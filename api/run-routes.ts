@@ -1,4 +1,3 @@
-import { parseRunReport } from "../tasks/run-report.js";
 import { RunNotAccepted, type TaskMonitor } from "../incidents/task-monitor.js";
 import { ApiError } from "./api-error.js";
 import type { ApiRoutes } from "./server.js";
@@ -11,6 +10,8 @@ import type { ApiRoutes } from "./server.js";
 export function runRoutes(tasks: TaskMonitor): ApiRoutes {
   return (app) => {
     app.post("/v1/runs", async (request, reply) => {
+      // Its validator (zod) loads with the first report, not before the monitor's first long poll.
+      const { parseRunReport } = await import("../tasks/run-report.js");
       const parsed = parseRunReport(request.body);
       if (!parsed.ok) throw new ApiError(422, parsed.problems.join("; "));
       const report = parsed.report;

@@ -17,7 +17,6 @@ import { TaskRun } from "../entities/task-run.js";
 import type { Logger } from "pino";
 import { OUTPUT_TAIL_LIMIT } from "../tasks/output-tail.js";
 import type { RunEndReport, RunStartReport } from "../tasks/run-report.js";
-import { readSpool, removeSpooled, setAsideSpooled } from "../tasks/spooled-runs.js";
 import { IncidentLedger } from "./incident-ledger.js";
 import { processFate, type ProcessFate, type ProcessIdentity } from "../monitor/process-identity.js";
 import { TaskIncidentRecorder } from "./task-incidents.js";
@@ -195,6 +194,8 @@ export class TaskMonitor {
    */
   async ingestSpool(): Promise<number> {
     let recorded = 0;
+    // Loaded when first needed: its validator (zod) is not code the monitor's start should wait for.
+    const { readSpool, removeSpooled, setAsideSpooled } = await import("../tasks/spooled-runs.js");
     for (const entry of readSpool(this.options.spoolDir)) {
       if ("problem" in entry) {
         this.options.logger.warn({ file: entry.file, problem: entry.problem }, "set aside a spooled run report that cannot be read");

@@ -7,7 +7,7 @@ import { didYouMean } from "../../config/did-you-mean.js";
 import type { Config } from "../../config/types.js";
 import { launchTask } from "../../tasks/launch-task.js";
 import { identifyProcess } from "../../monitor/process-identity.js";
-import { loadLauncherConfig } from "../../config/launcher-config.js";
+import { loadCachedConfig } from "../../config/cached-config.js";
 import { RunReporter } from "../../tasks/run-reporter.js";
 import { buildTaskEnvironment } from "../../tasks/task-environment.js";
 import { EXIT } from "../exit-codes.js";
@@ -34,7 +34,7 @@ export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = proce
     return taskName === "--help" || taskName === "-h" ? EXIT.ok : EXIT.usage;
   }
   return withConfigErrors(io.stderr, async () => {
-    const config = await loadLauncherConfig({ processEnv: io.processEnv, cwd: io.cwd });
+    const config = await loadCachedConfig({ processEnv: io.processEnv, cwd: io.cwd });
     const task = config.settings.tasks.find((t) => t.name === taskName);
     if (!task) throw new ConfigError([unknownTask(taskName, config)]);
     const apiToken = readApiToken(config);

@@ -9,8 +9,8 @@ import { gaiaPaths, resolveHome } from "./paths.js";
 import type { Config, GaiaConfig } from "./types.js";
 import { writePrivateFileAtomic } from "./write-private-file.js";
 
-/** The launcher's copy of the validated gaia.yml, under `.tmp/`. */
-export const LAUNCHER_SETTINGS_FILE = "launcher-settings.json";
+/** The copy of the validated gaia.yml that `gaia start` and `gaia run` reuse, under `.tmp/`. */
+export const VALIDATED_SETTINGS_FILE = "validated-settings.json";
 
 /** The folder of gaia's compiled config module (this one), whose files identify the validator's version. */
 const CONFIG_MODULE_DIR = dirname(fileURLToPath(import.meta.url));
@@ -22,16 +22,23 @@ interface CachedSettings {
 
 /**
  * The same `Config` as `loadConfig` (`.private/.env` with its checks, and `gaia.yml` validated,
- * every problem reported at once), for `gaia run`, which starts with every scheduled job: the
- * YAML parser and the schema validator cost more than the rest of the launcher together, so the
- * validated settings are kept in `.tmp/launcher-settings.json` and reused while gaia.yml, the home
- * folder and gaia's own config code are byte for byte the same. Any difference validates afresh.
+ * every problem reported at once), for the commands whose start-up counts: `gaia run`, started
+ * with every scheduled job, and `gaia start`, whose first long poll waits for it. The YAML parser
+ * and the schema validator cost more than the rest of the launcher together (and a sixth of the
+ * monitor's start), so the validated settings are kept in `.tmp/validated-settings.json` and
+ * reused while gaia.yml, the home folder and gaia's own config code are byte for byte the same.
+ * Any difference validates afresh; `gaia check` always does.
  */
-export async function loadLauncherConfig(options: { processEnv: NodeJS.ProcessEnv; cwd: string }): Promise<Config> {
+export async function loadCachedConfig(options: {
+  processEnv: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Whether a missing gaia.yml is fine (console mode), as in `loadConfig`. */
+  allowMissingSettings?: (env: Config["env"] | undefined) => boolean;
+}): Promise<Config> {
   const paths = gaiaPaths(resolveHome(options.processEnv, options.cwd));
   const problems: string[] = [];
   let env: Config["env"] | undefined;
-  let settings: GaiaConfig | undefined;
+  let loaded: { settings: GaiaConfig; usingDefaults: boolean } | undefined;
   try {
     env = loadEnvironment(paths, options.processEnv);
   } catch (error) {
@@ -39,34 +46,40 @@ export async function loadLauncherConfig(options: { processEnv: NodeJS.ProcessEn
     problems.push(...error.problems);
   }
   try {
-    settings = await validatedSettings(paths.configFile, paths.home, join(paths.tmpDir, LAUNCHER_SETTINGS_FILE));
+    const allowMissing = options.allowMissingSettings?.(env) ?? false;
+    loaded = await validatedSettings(paths.configFile, paths.home, join(paths.tmpDir, VALIDATED_SETTINGS_FILE), allowMissing);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
-  if (problems.length > 0 || !env || !settings) throw new ConfigError(problems);
-  return Object.freeze({ paths, env, settings, usingDefaults: false });
+  if (problems.length > 0 || !env || !loaded) throw new ConfigError(problems);
+  return Object.freeze({ paths, env, settings: loaded.settings, usingDefaults: loaded.usingDefaults });
 }
 
-async function validatedSettings(configFile: string, home: string, cacheFile: string): Promise<GaiaConfig> {
+async function validatedSettings(
+  configFile: string,
+  home: string,
+  cacheFile: string,
+  allowMissing: boolean,
+): Promise<{ settings: GaiaConfig; usingDefaults: boolean }> {
   // Missing, unreadable, a FIFO…: the validator says so in its own words (and never waits on it).
   const read = readRegularFile(configFile, 16 * 1024 * 1024);
   const text = read.ok ? read.text : undefined;
   const key = text === undefined ? undefined : cacheKey(text, home);
   if (key !== undefined) {
     const cached = readCache(cacheFile);
-    if (cached?.key === key) return cached.settings;
+    if (cached?.key === key) return { settings: cached.settings, usingDefaults: false };
   }
   const { loadSettings } = await import("./load-settings.js");
-  const { settings } = loadSettings(configFile, home);
+  const loaded = loadSettings(configFile, home, { allowMissing });
   if (key !== undefined) {
     try {
-      writePrivateFileAtomic(cacheFile, JSON.stringify({ key, settings } satisfies CachedSettings));
+      writePrivateFileAtomic(cacheFile, JSON.stringify({ key, settings: loaded.settings } satisfies CachedSettings));
     } catch {
       // Only a cache: a read-only .tmp/ costs time, not correctness.
     }
   }
-  return settings;
+  return loaded;
 }
 
 /** What the validated settings depend on: the file's text, the home (paths resolve against it), and the validator's code. */
