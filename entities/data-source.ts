@@ -7,7 +7,7 @@ import { ALL_MIGRATIONS } from "../migrations/index.js";
 import { scopeToHost } from "./host-scope.js";
 import { ALL_ENTITIES } from "./index.js";
 import { serializeWrites, type SerializeWritesOptions } from "./serialize-writes.js";
-import { waitForWriteLock } from "./sqlite-runner.js";
+import { bindNumbersAsParameters, waitForWriteLock } from "./sqlite-runner.js";
 
 /**
  * SQLite's busy timeout: how long one statement may block the event loop waiting for a lock
@@ -44,6 +44,7 @@ export function createDataSource(databaseFile: string, writes: SerializeWritesOp
   });
   // One connection for everything: transactions and writes must take turns (see serialize-writes.ts).
   serializeWrites(dataSource, writes);
+  bindNumbersAsParameters(dataSource);
   return dataSource;
 }
 
