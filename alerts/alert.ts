@@ -126,4 +126,5 @@ export type AlertFact =
   /** `up`: whether the service is up at the moment the notice was written. */
   | { kind: "flapping"; changes?: number; up?: boolean }
   | { kind: "container"; state: string; exitCode?: number; health?: string; restartCount: number; problem?: string }
+  | { kind: "unit"; activeState: string; subState: string; loadState?: string; type?: string; result?: string; restarts: number; exitStatus?: number; signal?: number; problem?: string }
   | { kind: "settled"; up: boolean };

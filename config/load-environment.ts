@@ -70,6 +70,12 @@ export function loadEnvironment(paths: GaiaPaths, processEnv: NodeJS.ProcessEnv)
     problem("DATABASE_URL", "must be a PostgreSQL URL, postgres://user:password@host:5432/gaia; remove it to keep the audit trail in gaia.db");
   }
 
+  // The variable libdbus itself reads; gaia only needs it for unit services (tests point it at a private bus).
+  const systemBusAddress = get("DBUS_SYSTEM_BUS_ADDRESS");
+  if (systemBusAddress !== undefined && !/^[a-z]+:/.test(systemBusAddress)) {
+    problem("DBUS_SYSTEM_BUS_ADDRESS", "must be a D-Bus address, e.g. unix:path=/var/run/dbus/system_bus_socket");
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   const githubToken = get("GITHUB_TOKEN");
   return Object.freeze({
@@ -82,6 +88,7 @@ export function loadEnvironment(paths: GaiaPaths, processEnv: NodeJS.ProcessEnv)
     ...(apiToken ? { apiToken: new Secret(apiToken) } : {}),
     ...(databaseUrl ? { databaseUrl: new Secret(databaseUrl) } : {}),
     ...(gaiaHost ? { host: gaiaHost } : {}),
+    ...(systemBusAddress ? { systemBusAddress } : {}),
     logLevel: logLevel as LogLevel,
     dotenv: Object.freeze(Object.fromEntries(Object.entries(dotenv).map(([name, value]) => [name, new Secret(value)]))),
   });

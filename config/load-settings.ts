@@ -7,7 +7,7 @@ import { didYouMean } from "./did-you-mean.js";
 import { durationOutOfBounds } from "./duration-bounds.js";
 import { formatDuration, parseDuration } from "./durations.js";
 import { gaiaFileSchema, type GaiaFile } from "./schema.js";
-import { DEFAULT_DOCKER_SOCKET, DEFAULT_ENDPOINT_TIMEOUT_MS, type GaiaConfig, type ServiceConfig, type ServiceMatch, type TaskConfig } from "./types.js";
+import { DEFAULT_CGROUP_ROOT, DEFAULT_DOCKER_SOCKET, DEFAULT_ENDPOINT_TIMEOUT_MS, type GaiaConfig, type ServiceConfig, type ServiceMatch, type TaskConfig } from "./types.js";
 
 /** Far above any real gaia.yml; a bigger file is not read whole. */
 const MAX_SETTINGS_BYTES = 16 * 1024 * 1024;
@@ -236,6 +236,15 @@ function durationText(value: unknown, fallback: string): string | number {
 }
 
 /** `HOST:PORT` (validated by the schema) split; brackets around an IPv6 host dropped. */
+/** systemd's unit types; a name without one of them is a service, as systemctl takes it. */
+const UNIT_TYPES = ["service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer", "slice", "scope"];
+
+/** `nginx` → `nginx.service`; a name with a unit type suffix stays as it is. */
+export function unitName(name: string): string {
+  const suffix = name.includes(".") ? name.slice(name.lastIndexOf(".") + 1) : "";
+  return UNIT_TYPES.includes(suffix) ? name : `${name}.service`;
+}
+
 function tcpMatch(target: string, timeoutMs: number): ServiceMatch {
   const text = target.trim();
   const colon = text.lastIndexOf(":");
@@ -262,7 +271,9 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
                 }
               : s.match.container !== undefined
                 ? { kind: "container", container: s.match.container.replace(/^\//, "") }
-                : tcpMatch(s.match.tcp!, s.match.timeout ?? DEFAULT_ENDPOINT_TIMEOUT_MS),
+                : s.match.unit !== undefined
+                  ? { kind: "unit", unit: unitName(s.match.unit) }
+                  : tcpMatch(s.match.tcp!, s.match.timeout ?? DEFAULT_ENDPOINT_TIMEOUT_MS),
     ...(s.cpu !== undefined ? { cpu: s.cpu } : {}),
     ...(s.memory !== undefined ? { memory: s.memory } : {}),
     ...(s.restart !== undefined ? { restart: s.restart } : {}),
@@ -282,6 +293,7 @@ function toSettings(file: GaiaFile, home: string): GaiaConfig {
     ...(file.digest !== undefined ? { digest: typeof file.digest === "string" ? { cron: file.digest, always: false } : file.digest } : {}),
     ...(file.maintenance ? { maintenance: file.maintenance.map((m) => ({ cron: m.cron, forMs: m.for, services: m.services })) } : {}),
     ...(file.docker || services.some((s) => s.match.kind === "container") ? { docker: file.docker ?? { socket: DEFAULT_DOCKER_SOCKET } } : {}),
+    ...(file.systemd || services.some((s) => s.match.kind === "unit") ? { systemd: { cgroupRoot: file.systemd?.cgroups ?? DEFAULT_CGROUP_ROOT } } : {}),
     tasks,
     alerts: { remindMs: file.alerts.remind },
     approvals: { timeoutMs: file.approvals.timeout },

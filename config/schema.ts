@@ -73,6 +73,9 @@ const memoryLimit = z.union([z.number(), z.string()]).transform((value, ctx) => 
   return z.NEVER;
 });
 
+/** A systemd unit's name (letters, digits and :-_.@\\), with or without its type suffix. */
+const UNIT_NAME = /^[a-zA-Z0-9:_.@\\-]{1,255}$/;
+
 /** `HOST:PORT` of a tcp endpoint (an IPv6 host in brackets). */
 const TCP_TARGET = /^(\[[0-9a-f:]+\]|[\w.-]+):(\d{1,5})$/i;
 
@@ -87,6 +90,7 @@ const match = z
     contains: z.string().min(1, { message: "give the text the answer must contain" }).optional(),
     timeout: boundedDuration("services[].match.timeout").optional(),
     container: z.string().regex(/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "must be a container name, e.g. jellyfin" }).optional(),
+    unit: z.string().regex(UNIT_NAME, { message: "must be a systemd unit name, e.g. nginx.service" }).optional(),
     tcp: z
       .string()
       .refine((text) => TCP_TARGET.test(text.trim()) && Number(TCP_TARGET.exec(text.trim())![2]) >= 1 && Number(TCP_TARGET.exec(text.trim())![2]) <= 65535, {
@@ -95,9 +99,9 @@ const match = z
       .optional(),
   })
   .superRefine((m, ctx) => {
-    const given = [m.process, m.pidfile, m.port, m.http, m.tcp, m.container].filter((v) => v !== undefined).length;
+    const given = [m.process, m.pidfile, m.port, m.http, m.tcp, m.container, m.unit].filter((v) => v !== undefined).length;
     if (given !== 1) {
-      ctx.addIssue({ code: "custom", message: "give exactly one of process, pidfile, port, http, tcp, container" });
+      ctx.addIssue({ code: "custom", message: "give exactly one of process, pidfile, port, http, tcp, container, unit" });
     }
     if (m.args !== undefined && m.process === undefined) {
       ctx.addIssue({ code: "custom", path: ["args"], message: "args only refines process; add process: NAME" });
@@ -207,6 +211,9 @@ export const gaiaFileSchema = z.strictObject({
         services: z.array(z.string().min(1), { error: "list the services it silences, e.g. services: [agent]" }).min(1, { message: "list at least one service" }),
       }),
     )
+    .optional(),
+  systemd: z
+    .strictObject({ cgroups: z.string().regex(/^\//, { message: "must be the absolute path where the cgroup filesystem is mounted, e.g. /sys/fs/cgroup" }).default("/sys/fs/cgroup") })
     .optional(),
   alerts: z.strictObject({ remind: boundedDuration("alerts.remind").prefault("1h") }).prefault({}),
   approvals: z.strictObject({ timeout: boundedDuration("approvals.timeout").prefault("10m") }).prefault({}),

@@ -13,7 +13,15 @@ export type ServiceMatch =
   /** Accepts a TCP connection within timeoutMs. */
   | { kind: "tcp"; tcp: string; host: string; port: number; timeoutMs: number }
   /** A Docker container by name, through the Engine API on `docker.socket`. */
-  | { kind: "container"; container: string };
+  | { kind: "container"; container: string }
+  /** A systemd unit by name (always with its type suffix: nginx.service), through systemd's D-Bus API. */
+  | { kind: "unit"; unit: string };
+
+/** Where the cgroup filesystem is mounted unless `systemd.cgroups` says otherwise. */
+export const DEFAULT_CGROUP_ROOT = "/sys/fs/cgroup";
+
+/** The system bus unless DBUS_SYSTEM_BUS_ADDRESS says otherwise. */
+export const DEFAULT_SYSTEM_BUS_ADDRESS = "unix:path=/var/run/dbus/system_bus_socket";
 
 /** Where the Docker Engine API listens unless `docker.socket` says otherwise. */
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
@@ -63,6 +71,8 @@ export interface GaiaConfig {
   services: ServiceConfig[];
   /** The Docker Engine API's unix socket, for container services (set only when gaia.yml gives `docker:` or watches a container). */
   docker?: { socket: string };
+  /** Where a unit's cgroup is read (set only when gaia.yml gives `systemd:` or watches a unit). */
+  systemd?: { cgroupRoot: string };
   tasks: TaskConfig[];
   /** `digest`: the daily summary's cron time, and whether a quiet day is sent too. */
   digest?: { cron: string; always: boolean };
@@ -92,6 +102,8 @@ export interface GaiaEnvironment {
   githubApiUrl: string;
   apiToken?: Secret;
   databaseUrl?: Secret;
+  /** `DBUS_SYSTEM_BUS_ADDRESS`: the system bus, for unit services (default DEFAULT_SYSTEM_BUS_ADDRESS). */
+  systemBusAddress?: string;
   /** `GAIA_HOST`: this host's name in a shared database (default: the machine's host name). */
   host?: string;
   logLevel: LogLevel;

@@ -45,6 +45,11 @@ export function alertFromTransition(transition: Transition, context: AlertContex
   return payload;
 }
 
+/** The entries whose value is not undefined (facts are stored as JSON: no undefined keys). */
+function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 function factsOf(transition: Transition, context: AlertContext): AlertFact[] {
   const { subject, condition, change } = transition;
   const facts: AlertFact[] = [];
@@ -52,6 +57,11 @@ function factsOf(transition: Transition, context: AlertContext): AlertFact[] {
     if (context.service) facts.push({ kind: "watchedBy", match: { ...context.service.match } });
     const container = context.snapshot.services.find((s) => s.name === subject.name)?.container;
     if (container) facts.push({ kind: "container", ...container });
+    const unit = context.snapshot.services.find((s) => s.name === subject.name)?.unit;
+    if (unit) {
+      const { activeState, subState, loadState, type, result, restarts, exitStatus, signal, problem } = unit;
+      facts.push({ kind: "unit", activeState, subState, restarts, ...defined({ loadState, type, result, exitStatus, signal, problem }) });
+    }
     const others = otherServicesDown(context.state, subject.name);
     if (others.length > 0) facts.push({ kind: "alsoDown", services: others });
   }
@@ -80,8 +90,8 @@ function actionsFor(transition: Transition, service: ServiceConfig | undefined):
   if (transition.change === "resolved") return [];
   // The host has no mute of its own (only `/mute all` silences it): one tap must not mute everything.
   const actions: NonNullable<AlertFacts["actions"]> = transition.subject.kind === "host" ? ["ack"] : ["ack", "mute"];
-  // A container restarts through the Docker API, without a restart command.
-  if (transition.condition === "down" && (service?.restart || service?.match.kind === "container")) actions.push("restart");
+  // A container restarts through the Docker API, a unit through systemd's, without a restart command.
+  if (transition.condition === "down" && (service?.restart || service?.match.kind === "container" || service?.match.kind === "unit")) actions.push("restart");
   return actions;
 }
 

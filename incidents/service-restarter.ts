@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createRedactor, type Redact } from "../config/redact.js";
-import type { ServiceConfig } from "../config/types.js";
+import { DEFAULT_SYSTEM_BUS_ADDRESS, type ServiceConfig } from "../config/types.js";
 import type { AuditTrail } from "../entities/audit-trail.js";
 
 /** How a restart ended. */
@@ -55,6 +55,8 @@ export interface ServiceRestarterOptions {
   tailChars?: number;
   /** The Docker Engine API's socket, for container services without a restart command. */
   dockerSocket?: string;
+  /** The system bus's address, for unit services without a restart command. */
+  systemBusAddress?: string;
 }
 
 /** See the file comment. */
@@ -78,8 +80,9 @@ export class ServiceRestarter {
    */
   async restart(service: ServiceConfig, actor: string): Promise<RestartResult> {
     const container = !service.restart && service.match.kind === "container" ? service.match.container : undefined;
+    const unit = !service.restart && service.match.kind === "unit" ? service.match.unit : undefined;
     const command = service.restart;
-    if (!command && !container) throw new Error(`service ${service.name} has no restart command`);
+    if (!command && !container && !unit) throw new Error(`service ${service.name} has no restart command`);
     if (this.running.has(service.name)) throw new RestartInProgress(service.name);
     this.running.add(service.name);
     try {
@@ -88,9 +91,13 @@ export class ServiceRestarter {
         actor,
         subject: service.name,
         message: `Restart of ${service.name} requested`,
-        details: container ? { container } : { command: this.redact(command!) },
+        details: container ? { container } : unit ? { unit } : { command: this.redact(command!) },
       });
-      const outcome = container ? await this.restartContainer(service.name, container) : this.commandOutcome(service.name, await this.run(service.name, command!));
+      const outcome = container
+        ? await this.restartContainer(service.name, container)
+        : unit
+          ? await this.restartUnit(service.name, unit)
+          : this.commandOutcome(service.name, await this.run(service.name, command!));
       await this.options.audit.record({ kind: "service.restart", actor, subject: service.name, message: outcome.message, details: outcome.details });
       return outcome.result;
     } finally {
@@ -126,6 +133,31 @@ export class ServiceRestarter {
       result,
       message: error ? `Restart of ${name} (container ${container}) failed: ${error}` : `Restarted container ${container} through the Docker API`,
       details: { container, exitCode: result.exitCode, durationMs: result.durationMs },
+    };
+  }
+
+  /**
+   * Restarts a systemd unit through D-Bus (Manager.RestartUnit, mode "replace"), on a connection
+   * of its own that the client, loaded only now, closes after. Exit code 0 once systemd has queued
+   * the restart job; a user other than root needs polkit's org.freedesktop.systemd1.manage-units.
+   */
+  private async restartUnit(name: string, unit: string): Promise<RestartOutcome> {
+    const started = performance.now();
+    const { SystemdBus } = await import("../monitor/systemd-bus.js");
+    const bus = new SystemdBus(this.options.systemBusAddress ?? DEFAULT_SYSTEM_BUS_ADDRESS, Math.min(this.options.timeoutMs ?? 60_000, 30_000));
+    let error: string | undefined;
+    try {
+      await bus.restartUnit(unit);
+    } catch (failure) {
+      error = (failure as Error).message;
+    } finally {
+      bus.close();
+    }
+    const result: RestartResult = { service: name, exitCode: error ? null : 0, timedOut: false, durationMs: Math.round(performance.now() - started), outputTail: "", ...(error ? { error } : {}) };
+    return {
+      result,
+      message: error ? `Restart of ${name} (unit ${unit}) failed: ${error}` : `Restarted unit ${unit} through systemd's D-Bus API`,
+      details: { unit, exitCode: result.exitCode, durationMs: result.durationMs },
     };
   }
 

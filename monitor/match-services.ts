@@ -78,6 +78,7 @@ export function matchServices(
       case "http":
       case "tcp":
       case "container":
+      case "unit":
         // Endpoints are checked by the probe (endpoint-checks.ts), not found in the process table.
         pids = [];
         break;

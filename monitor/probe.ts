@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRedactor, type Redact } from "../config/redact.js";
-import type { ServiceConfig } from "../config/types.js";
+import { type Config, DEFAULT_CGROUP_ROOT, DEFAULT_SYSTEM_BUS_ADDRESS, type ServiceConfig } from "../config/types.js";
 import {
   hostCpuPercent,
   type HostCpuTimes,
@@ -21,6 +21,7 @@ import {
 } from "./cpu-usage.js";
 import { checkEndpoints, isEndpointMatch } from "./endpoint-checks.js";
 import type { ContainerCheck } from "./container-checks.js";
+import type { UnitCheck } from "./unit-checks.js";
 import { readDisks } from "./disk-figures.js";
 import { readHostFigures } from "./host-figures.js";
 import { matchServices } from "./match-services.js";
@@ -37,6 +38,12 @@ interface ContainerChecker {
   check(services: readonly ServiceConfig[]): Promise<Map<string, ContainerCheck>>;
 }
 
+/** The unit checker's shape, named here so that the D-Bus client is only imported when used. */
+interface UnitChecker {
+  check(services: readonly ServiceConfig[]): Promise<Map<string, UnitCheck>>;
+  close(): void;
+}
+
 /** What a probe needs; everything it touches on the host is named here. */
 export interface ProbeOptions {
   /** Where procfs is mounted; default "/proc". Without a `stat` file in it, the portable path is used. */
@@ -46,6 +53,10 @@ export interface ProbeOptions {
   services: readonly ServiceConfig[];
   /** The Docker Engine API's socket, for container services (default /var/run/docker.sock). */
   dockerSocket?: string;
+  /** The system bus, for unit services (default unix:path=/var/run/dbus/system_bus_socket). */
+  systemBusAddress?: string;
+  /** Where the cgroup filesystem is mounted, for unit services (default /sys/fs/cgroup). */
+  cgroupRoot?: string;
   /** `host.disks`: mount points watched; undefined watches the home folder's filesystem. */
   disks?: readonly string[];
   /** Gaia's own pid, never matched as a service process. */
@@ -87,6 +98,16 @@ export interface Probe {
   /** Takes one snapshot of the host and the services. */
   sample(): Promise<Snapshot>;
   readonly stats: ProbeStats;
+  /** Lets go of what the probe keeps open between cycles (the system bus connection of unit services). */
+  close?(): void;
+}
+
+/** The options for unit services that the configuration gives: the system bus (environment) and the cgroup root (gaia.yml). */
+export function unitProbeOptions(config: Config): Pick<ProbeOptions, "systemBusAddress" | "cgroupRoot"> {
+  return {
+    ...(config.env.systemBusAddress ? { systemBusAddress: config.env.systemBusAddress } : {}),
+    ...(config.settings.systemd ? { cgroupRoot: config.settings.systemd.cgroupRoot } : {}),
+  };
 }
 
 /**
@@ -109,6 +130,15 @@ export function createProbe(options: ProbeOptions): Probe {
   const checkContainers = () => {
     containerChecker ??= import("./container-checks.js").then((m) => m.createContainerChecker(options.dockerSocket ?? "/var/run/docker.sock"));
     return containerChecker.then((checker) => checker.check(services));
+  };
+  const hasUnits = services.some((s) => s.match.kind === "unit");
+  // Likewise the D-Bus client: loaded on the first probe that watches a unit.
+  let unitChecker: Promise<UnitChecker> | undefined;
+  const checkUnits = () => {
+    unitChecker ??= import("./unit-checks.js").then((m) =>
+      m.createUnitChecker({ busAddress: options.systemBusAddress ?? DEFAULT_SYSTEM_BUS_ADDRESS, cgroupRoot: options.cgroupRoot ?? DEFAULT_CGROUP_ROOT, now }),
+    );
+    return unitChecker.then((checker) => checker.check(services));
   };
   const stats: ProbeStats = { scans: 0, fastCycles: 0, spawns: 0, fdScans: 0 };
   const redact = options.redact ?? createRedactor();
@@ -146,6 +176,7 @@ export function createProbe(options: ProbeOptions): Probe {
     // Endpoint checks start first and run while the table is read; each ends by its own deadline.
     const endpointChecks = hasEndpoints ? checkEndpoints(services, now) : undefined;
     const containerChecks = hasContainers ? checkContainers() : undefined;
+    const unitChecks = hasUnits ? checkUnits() : undefined;
     // The fast path: only the known processes' stat files, when they are all still there as they were.
     const fastPids = fastPathAllowed ? known.fastPids(takenAt) : undefined;
     let fastTable = fastPids ? readProcesses(procRoot, fastPids, { takenAt, pageSize }) : undefined;
@@ -202,6 +233,16 @@ export function createProbe(options: ProbeOptions): Probe {
     }
     const endpoints = endpointChecks ? await endpointChecks : undefined;
     const containers = containerChecks ? await containerChecks : undefined;
+    const units = unitChecks ? await unitChecks : undefined;
+    // On cgroup v1 a unit's figures are its processes' own: those a fast cycle did not read are read now.
+    let unitTable = table;
+    let unitCpuPercents = cpuPercents;
+    const unitPidsToRead = onProc && units ? [...units.values()].flatMap((u) => (u.memoryBytes === undefined ? u.pids.filter((pid) => !table.processes.has(pid)) : [])) : [];
+    if (unitPidsToRead.length > 0) {
+      const extra = readProcesses(procRoot, unitPidsToRead, { takenAt, pageSize });
+      unitTable = { ...table, processes: new Map([...table.processes, ...extra.processes]) };
+      unitCpuPercents = new Map([...cpuPercents, ...cpuPercentsOf(extra, false)]);
+    }
     const observations: ServiceObservation[] = matched.map((m) => {
       const container = containers?.get(m.name);
       if (container) {
@@ -216,6 +257,23 @@ export function createProbe(options: ProbeOptions): Probe {
           memoryPercent: host.memoryTotalBytes > 0 ? (memoryBytes / host.memoryTotalBytes) * 100 : 0,
           ...(container.startedAt ? { startedAt: container.startedAt } : {}),
           container: container.container,
+        };
+      }
+      const unit = units?.get(m.name);
+      if (unit) {
+        const usage = serviceUsage(unit.pids, unitTable, unitCpuPercents, host.memoryTotalBytes, host.bootTime);
+        const memoryBytes = unit.memoryBytes ?? usage.memoryBytes;
+        const startedAt = unit.startedAt ?? (unit.up ? usage.startedAt : undefined);
+        return {
+          name: m.name,
+          up: unit.up,
+          pids: unit.pids,
+          processCount: unit.pids.length,
+          cpuPercent: unit.cpuPercent ?? usage.cpuPercent,
+          memoryBytes,
+          memoryPercent: host.memoryTotalBytes > 0 ? (memoryBytes / host.memoryTotalBytes) * 100 : 0,
+          ...(startedAt ? { startedAt } : {}),
+          unit: unit.unit,
         };
       }
       const endpoint = endpoints?.get(m.name);
@@ -266,5 +324,9 @@ export function createProbe(options: ProbeOptions): Probe {
     return { at: new Date(takenAt), host, services: observations, topProcesses };
   }
 
-  return { sample, stats };
+  return {
+    sample,
+    stats,
+    close: () => void unitChecker?.then((checker) => checker.close()),
+  };
 }

@@ -69,6 +69,28 @@ export interface ContainerObservation {
   problem?: string;
 }
 
+/** What systemd said of a `match: { unit }` service this cycle (monitor/unit-state.ts decides up or down). */
+export interface UnitObservation {
+  /** systemd's ActiveState (active, failed, activating, inactive…); "missing" when no such unit is known, "unknown" when systemd did not answer (problem says why). */
+  activeState: string;
+  /** systemd's SubState: running, exited, dead, failed, auto-restart… */
+  subState: string;
+  loadState?: string;
+  /** The service's Type (oneshot for what a timer runs). */
+  type?: string;
+  /** The service's Result of its last run: success, exit-code, signal, timeout… */
+  result?: string;
+  mainPid?: number;
+  /** Automatic restarts (NRestarts). */
+  restarts: number;
+  /** The main process exited with this code (failed or restarting only). */
+  exitStatus?: number;
+  /** The main process was killed by this signal (failed or restarting only). */
+  signal?: number;
+  /** unknown: why (ENOENT: no bus socket, EACCES, timeout, org.freedesktop.DBus.Error.AccessDenied…). */
+  problem?: string;
+}
+
 /** One configured service as seen by one probe cycle. */
 export interface ServiceObservation {
   name: string;
@@ -91,6 +113,8 @@ export interface ServiceObservation {
   endpoint?: EndpointResult;
   /** container services: what Docker said. */
   container?: ContainerObservation;
+  /** unit services: what systemd said. */
+  unit?: UnitObservation;
 }
 
 /** One process of the table, as /top shows it: secrets in its name and command line already redacted. */

@@ -40,6 +40,8 @@ export interface ServiceStatus {
   endpoint?: { responseMs: number | null; statusCode: number | null; problem: string | null; certExpiresAt: string | null };
   /** container services: Docker's state (running, restarting, unhealthy, exited…), exit code, restarts. */
   container?: { state: string; exitCode: number | null; health: string | null; restartCount: number; problem: string | null };
+  /** unit services: systemd's state (active, failed, activating/auto-restart, inactive…), how its main process ended, its restarts. */
+  unit?: { activeState: string; subState: string; loadState: string | null; type: string | null; result: string | null; mainPid: number | null; restarts: number; exitStatus: number | null; signal: number | null; problem: string | null };
 }
 
 /** One run of a task, as the status shows it. */
@@ -188,6 +190,22 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
       memoryPercent: seen?.up ? seen.memoryPercent : null,
       startedAt: seen?.startedAt?.toISOString() ?? null,
       uptimeSeconds: seen?.startedAt && measuredAt ? Math.max(0, Math.floor((measuredAt.getTime() - seen.startedAt.getTime()) / 1000)) : null,
+      ...(seen?.unit
+        ? {
+            unit: {
+              activeState: seen.unit.activeState,
+              subState: seen.unit.subState,
+              loadState: seen.unit.loadState ?? null,
+              type: seen.unit.type ?? null,
+              result: seen.unit.result ?? null,
+              mainPid: seen.unit.mainPid ?? null,
+              restarts: seen.unit.restarts,
+              exitStatus: seen.unit.exitStatus ?? null,
+              signal: seen.unit.signal ?? null,
+              problem: seen.unit.problem ?? null,
+            },
+          }
+        : {}),
       ...(seen?.container
         ? {
             container: {

@@ -71,8 +71,8 @@ export function incidentButtonsFeature(deps: IncidentButtonsDeps): Composer<Gaia
     }
 
     const service = incident.subjectKind === "service" ? deps.services.find((s) => s.name === incident.subjectName) : undefined;
-    // A container restarts through the Docker API; anything else needs its restart command.
-    if (!service || (!service.restart && service.match.kind !== "container")) return void (await answer(INCIDENT_ANSWERS.noRestart));
+    // A container restarts through the Docker API, a unit through systemd's; anything else needs its restart command.
+    if (!service || (!service.restart && service.match.kind !== "container" && service.match.kind !== "unit")) return void (await answer(INCIDENT_ANSWERS.noRestart));
 
     if (action === "restart") {
       if (incident.status !== "open") return void (await answer(INCIDENT_ANSWERS.resolved));

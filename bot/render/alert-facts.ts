@@ -6,7 +6,7 @@
 import type { AlertFact, AlertPayload, AlertProcess } from "../../alerts/alert.js";
 import type { ServiceMatch } from "../../config/types.js";
 import { formatBytes } from "./figures.js";
-import { containerState } from "./status.js";
+import { containerState, unitState } from "./status.js";
 
 /** "Also down" names at most this many services; /status lists them all. */
 const ALSO_DOWN_NAMES = 5;
@@ -42,6 +42,8 @@ export function factLines(fact: AlertFact): string[] {
       ];
     case "container":
       return [`Container: ${containerState({ state: fact.state, exitCode: fact.exitCode ?? null, health: fact.health ?? null, restartCount: fact.restartCount, problem: fact.problem ?? null })}`];
+    case "unit":
+      return [`Unit: ${unitState(fact)}`];
     case "settled":
       return [`It is ${fact.up ? "up" : "down"} now.`];
   }
@@ -62,6 +64,8 @@ export function describeMatch(match: ServiceMatch): string {
       return `a TCP connection to ${match.tcp}`;
     case "container":
       return `Docker container ${match.container}`;
+    case "unit":
+      return `systemd unit ${match.unit}`;
   }
 }
 

@@ -137,7 +137,18 @@ function sectionTitle(section: "services" | "tasks", report: StatusReport, paged
 function serviceRow(service: ServiceStatus, when: (iso: string) => string, reference: Date | undefined): string {
   const parts: string[] = [];
   const endpoint = service.endpoint;
-  if (service.container) {
+  if (service.unit) {
+    if (service.state === "down" && service.downSince) parts.push(`down since ${when(service.downSince)}`);
+    parts.push(unitState(service.unit));
+    if (service.state === "up") {
+      if (service.uptimeSeconds !== null) parts.push(`up ${formatDuration(service.uptimeSeconds * 1000)}`);
+      if (service.unit.mainPid !== null) parts.push(`main pid ${service.unit.mainPid}`);
+      if (service.pids.length > 1) parts.push(`${service.pids.length} processes`);
+      if (service.cpuPercent !== null) parts.push(`CPU ${formatPercent(service.cpuPercent)}`);
+      if (service.memoryBytes !== null && (service.memoryBytes > 0 || service.pids.length > 0)) parts.push(formatBytes(service.memoryBytes));
+    }
+    if (service.unit.restarts > 0 && service.unit.subState !== "auto-restart") parts.push(`${service.unit.restarts} restart(s)`);
+  } else if (service.container) {
     if (service.state === "down" && service.downSince) parts.push(`down since ${when(service.downSince)}`);
     parts.push(containerState(service.container));
     if (service.state === "up") {
@@ -184,6 +195,80 @@ export function containerState(container: NonNullable<ServiceStatus["container"]
       return `Docker not reachable (${container.problem ?? "no answer"}; gaia check says what to grant)`;
     default:
       return container.state;
+  }
+}
+
+/** What systemd says of a unit, as the words of /status and alerts; see unitState. */
+export interface UnitStateFacts {
+  activeState: string;
+  subState: string;
+  loadState?: string | null;
+  type?: string | null;
+  result?: string | null;
+  restarts: number;
+  exitStatus?: number | null;
+  signal?: number | null;
+  problem?: string | null;
+}
+
+/**
+ * systemd's state of a unit, in words: "active (running)", "failed (exit 1)", "activating
+ * (auto-restart, 3 restarts)", "inactive (last run succeeded)" for a oneshot between runs.
+ */
+export function unitState(unit: UnitStateFacts): string {
+  const how = unitEnding(unit);
+  switch (unit.activeState) {
+    case "unknown":
+      return `systemd not reachable (${systemdProblem(unit.problem ?? null)}; gaia check says what to do)`;
+    case "missing":
+      return "no such unit";
+    case "inactive":
+    case "failed":
+      if (unit.loadState === "masked") return "masked";
+      break;
+  }
+  switch (unit.activeState) {
+    case "failed":
+      return how ? `failed (${how})` : "failed";
+    case "activating":
+      if (unit.subState === "auto-restart") return `activating (auto-restart, ${unit.restarts} ${unit.restarts === 1 ? "restart" : "restarts"}${how ? `; ${how}` : ""})`;
+      return unit.type === "oneshot" ? `running (oneshot, ${unit.subState})` : `activating (${unit.subState})`;
+    case "inactive":
+      if (unit.type === "oneshot") return how || (unit.result && unit.result !== "success") ? `inactive, last run failed (${how ?? unit.result})` : "inactive (last run succeeded)";
+      return `inactive (${unit.subState})`;
+    default:
+      return `${unit.activeState} (${unit.subState})`;
+  }
+}
+
+/** How the main process ended: "exit 1", "signal 9", or systemd's Result when that says more ("timeout", "start-limit-hit"). */
+function unitEnding(unit: UnitStateFacts): string | undefined {
+  if (unit.result && !["success", "exit-code", "signal", "core-dump"].includes(unit.result)) return unit.result;
+  if (unit.exitStatus !== undefined && unit.exitStatus !== null) return `exit ${unit.exitStatus}`;
+  if (unit.signal !== undefined && unit.signal !== null) return `signal ${unit.signal}${unit.result === "core-dump" ? ", core dumped" : ""}`;
+  return undefined;
+}
+
+/** Why systemd could not be asked, from the short problem code of monitor/systemd-bus.ts. */
+export function systemdProblem(problem: string | null): string {
+  switch (problem) {
+    case "ENOENT":
+    case "ECONNREFUSED":
+      return "no system bus socket";
+    case "EACCES":
+    case "EPERM":
+      return "gaia may not open the system bus socket";
+    case "AccessDenied":
+      return "the bus policy denies gaia's questions to systemd";
+    case "ServiceUnknown":
+    case "NameHasNoOwner":
+      return "systemd is not on the system bus";
+    case "timeout":
+      return "no answer in time";
+    case null:
+      return "no answer";
+    default:
+      return problem;
   }
 }
 

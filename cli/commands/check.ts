@@ -6,7 +6,10 @@ import { formatDuration } from "../../config/durations.js";
 import type { Config } from "../../config/types.js";
 import { openDatabase } from "../../entities/data-source.js";
 import { databaseTarget, describeDatabase } from "../../config/database-target.js";
-import { createProbe } from "../../monitor/probe.js";
+import { createProbe, unitProbeOptions } from "../../monitor/probe.js";
+import type { UnitObservation } from "../../monitor/snapshot.js";
+import { unitState } from "../../bot/render/status.js";
+import { DEFAULT_SYSTEM_BUS_ADDRESS } from "../../config/types.js";
 import { AppIdentity, appPermissions, PatIdentity } from "../../rotation/github-identity.js";
 import { RotationFailed } from "../../rotation/rotation-errors.js";
 import { leastPrivilegeWarnings } from "../../rotation/token-facts.js";
@@ -58,8 +61,9 @@ async function checkDatabase(config: Config): Promise<CheckLine> {
  * CPU figures of a single sample are averages since each process started.
  */
 async function probeOnce(config: Config): Promise<CheckLine[]> {
-  const probe = createProbe({ homeDir: config.paths.home, services: config.settings.services, ...(config.settings.docker ? { dockerSocket: config.settings.docker.socket } : {}), ...(config.settings.host.disks ? { disks: config.settings.host.disks } : {}), selfPid: process.pid });
+  const probe = createProbe({ homeDir: config.paths.home, services: config.settings.services, ...(config.settings.docker ? { dockerSocket: config.settings.docker.socket } : {}), ...unitProbeOptions(config), ...(config.settings.host.disks ? { disks: config.settings.host.disks } : {}), selfPid: process.pid });
   const snapshot = await probe.sample();
+  probe.close?.();
   const { host } = snapshot;
   const lines: CheckLine[] = [
     {
@@ -72,6 +76,10 @@ async function probeOnce(config: Config): Promise<CheckLine[]> {
     const match = config.settings.services.find((s) => s.name === service.name)?.match;
     if (service.container && match?.kind === "container") {
       lines.push(containerCheckLine(service.name, match.container, service.container, config.settings.docker?.socket ?? "/var/run/docker.sock"));
+      continue;
+    }
+    if (service.unit && match?.kind === "unit") {
+      lines.push(unitCheckLine(service.name, match.unit, { ...service.unit, up: service.up, processCount: service.processCount }, config.env.systemBusAddress ?? DEFAULT_SYSTEM_BUS_ADDRESS));
       continue;
     }
     if (service.endpoint && (match?.kind === "http" || match?.kind === "tcp")) {
@@ -115,6 +123,35 @@ export function containerCheckLine(name: string, container: string, seen: { stat
   if (seen.state === "running") return { ok: true, text: `service ${name}: container ${container} is running` };
   if (seen.state === "missing") return { ok: false, text: `service ${name}: Docker has no container named ${container} (it would be reported down)` };
   return { ok: false, text: `service ${name}: container ${container} is ${seen.state}${seen.exitCode !== undefined ? ` (exit code ${seen.exitCode})` : ""} (it would be reported down)` };
+}
+
+/**
+ * A unit service's line; when systemd cannot be asked, what to do: start the bus, reach its
+ * socket (from a container: mount it and set DBUS_SYSTEM_BUS_ADDRESS), or fix the bus policy.
+ */
+export function unitCheckLine(name: string, unit: string, seen: UnitObservation & { up: boolean; processCount: number }, address: string): CheckLine {
+  const socket = /^unix:path=([^,;]+)/.exec(address)?.[1] ?? address;
+  if (seen.activeState === "unknown") {
+    const why =
+      seen.problem === "ENOENT" || seen.problem === "ECONNREFUSED"
+        ? `no system bus at ${socket}: on a host with systemd, is dbus running (systemctl status dbus)? In a container, mount the host's /run/dbus/system_bus_socket and set DBUS_SYSTEM_BUS_ADDRESS=unix:path=<where it is mounted>`
+        : seen.problem === "EACCES" || seen.problem === "EPERM"
+          ? `gaia's user may not open ${socket}: the system bus socket is srw-rw-rw- on a stock system; give gaia's user access to it (its mode, or the mount into the container)`
+          : seen.problem === "AccessDenied"
+            ? `the system bus's policy denies gaia's questions to systemd (stock policy lets every user read units): look for a <deny> of org.freedesktop.systemd1 under /etc/dbus-1/system.d/ or /usr/share/dbus-1/system.d/`
+            : seen.problem === "ServiceUnknown" || seen.problem === "NameHasNoOwner"
+              ? `systemd is not on the system bus at ${socket}: is this host (or the host whose bus this is) running systemd?`
+              : seen.problem === "timeout"
+                ? `systemd did not answer on ${socket} in time: is the bus or systemd hanging?`
+                : `cannot ask systemd on ${socket} (${seen.problem ?? "error"})`;
+    return { ok: false, text: `service ${name}: unit ${unit}: ${why}` };
+  }
+  if (seen.activeState === "missing") return { ok: false, text: `service ${name}: systemd has no unit named ${unit} (it would be reported down)` };
+  const state = unitState(seen);
+  if (!seen.up) return { ok: false, text: `service ${name}: unit ${unit} is ${state} (it would be reported down)` };
+  const pid = seen.mainPid !== undefined ? `, main pid ${seen.mainPid}` : "";
+  const processes = seen.processCount > 0 ? `, ${seen.processCount} process(es)` : "";
+  return { ok: true, text: `service ${name}: unit ${unit} is ${state}${pid}${processes}` };
 }
 
 async function checkTelegram(config: Config): Promise<CheckLine> {

@@ -24,7 +24,7 @@ import { MonitorEngine } from "../../incidents/monitor-engine.js";
 import { registerMonitorMetrics } from "../../jobs/monitor-metrics.js";
 import { mountPointOf } from "../../monitor/mount-point.js";
 import { packageVersion } from "../package-version.js";
-import { createProbe } from "../../monitor/probe.js";
+import { createProbe, unitProbeOptions } from "../../monitor/probe.js";
 import { SampleRecorder } from "../../queries/sample-recorder.js";
 import { ServiceRestarter } from "../../incidents/service-restarter.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
@@ -56,7 +56,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
   // A retry after a backoff or a 429, or the next message of a backlog: at the moment it is due.
   const nextDelivery = new NextRun(() => scheduler.runSoon(MONITORING_JOBS.deliver));
   const mutes = new MuteList(dataSource, audit, now);
-  const probe = createProbe({ homeDir: paths.home, services: settings.services, ...(settings.docker ? { dockerSocket: settings.docker.socket } : {}), ...(settings.host.disks ? { disks: settings.host.disks } : {}), selfPid: process.pid, redact: core.redact });
+  const probe = createProbe({ homeDir: paths.home, services: settings.services, ...(settings.docker ? { dockerSocket: settings.docker.socket } : {}), ...unitProbeOptions(config), ...(settings.host.disks ? { disks: settings.host.disks } : {}), selfPid: process.pid, redact: core.redact });
   const counters = registerMonitorMetrics(core.metrics, {
     latest: options.latest,
     outboxPending: () => dataSource.getRepository(OutboxMessage).countBy({ status: "pending" }),
@@ -96,7 +96,7 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
     fits: (message) => deliveryFits(message, now()),
     onOutcome: (outcome, rows) => counters.deliveries.inc({ outcome }, rows),
   });
-  const restarter = new ServiceRestarter({ home: paths.home, tmpDir: paths.tmpDir, audit, redact: core.redact, ...(settings.docker ? { dockerSocket: settings.docker.socket } : {}) });
+  const restarter = new ServiceRestarter({ home: paths.home, tmpDir: paths.tmpDir, audit, redact: core.redact, ...(settings.docker ? { dockerSocket: settings.docker.socket } : {}), ...(config.env.systemBusAddress ? { systemBusAddress: config.env.systemBusAddress } : {}) });
   // gaia.db only: a PostgreSQL database (DATABASE_URL) is backed up with its own tools.
   const backups = !config.env.databaseUrl && settings.backup.everyMs > 0;
   const subjects = [...settings.services.map((s) => s.name), ...settings.tasks.map((t) => t.name)];
@@ -124,7 +124,10 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
         ? [{ name: MONITORING_JOBS.backup, every: BACKUP_CHECK_EVERY_MS, run: backupJob({ dataSource, databaseFile: paths.database, ...settings.backup, logger, now }), atStart: "in background" as const }]
         : []),
     ],
-    stop: async () => nextDelivery.cancel(),
+    stop: async () => {
+      nextDelivery.cancel();
+      probe.close?.();
+    },
     started: () =>
       announceStart({
         state,

@@ -36,7 +36,7 @@ describe("gaia.yml endpoints (match: http, tcp)", () => {
     expect(problemsOf('  - name: a\n    match: { tcp: "localhost" }\n')).toEqual(["gaia.yml:5 services[0].match.tcp: write it as HOST:PORT, e.g. 127.0.0.1:5432"]);
     expect(problemsOf('  - name: a\n    match: { tcp: "db:5432", contains: x }\n')).toEqual([expect.stringMatching(/^gaia\.yml:5 services\[0\]\.match\.contains: contains only refines http/)]);
     expect(problemsOf('  - name: a\n    match: { http: "http://x/", timeout: 2m }\n')).toEqual([expect.stringMatching(/^gaia\.yml:5 services\[0\]\.match\.timeout: /)]);
-    expect(problemsOf('  - name: a\n    match: { http: "http://x/", tcp: "x:1" }\n')).toEqual(["gaia.yml:5 services[0].match: give exactly one of process, pidfile, port, http, tcp, container"]);
+    expect(problemsOf('  - name: a\n    match: { http: "http://x/", tcp: "x:1" }\n')).toEqual(["gaia.yml:5 services[0].match: give exactly one of process, pidfile, port, http, tcp, container, unit"]);
   });
 });
 

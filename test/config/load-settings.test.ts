@@ -107,7 +107,7 @@ describe("gaia.yml", () => {
       'gaia.yml:4 probe.every: "5 minutes" is not a duration; write it like 30s, 5m, 1h or 7d',
       "gaia.yml:6 host.cpu: must be a percentage from 1 to 100",
       "gaia.yml:10 services[1].name: must be 1-32 characters of a-z 0-9 _ -",
-      "gaia.yml:11 services[1].match: give exactly one of process, pidfile, port, http, tcp, container",
+      "gaia.yml:11 services[1].match: give exactly one of process, pidfile, port, http, tcp, container, unit",
       'gaia.yml:12 services[1].memroy: unknown key "memroy"; did you mean memory?',
     ]);
   });

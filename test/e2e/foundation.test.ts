@@ -50,7 +50,7 @@ describe("gaia start, check and migrate as a newcomer meets them", () => {
     for (const command of ["start", "check"]) {
       const result = await runGaia([command], { home: home.home });
       expect(result.code).toBe(2);
-      expect(result.stderr.trim()).toBe("gaia.yml:5 services[0].match: give exactly one of process, pidfile, port, http, tcp, container");
+      expect(result.stderr.trim()).toBe("gaia.yml:5 services[0].match: give exactly one of process, pidfile, port, http, tcp, container, unit");
     }
   });
 
