@@ -1,7 +1,8 @@
 import type { DataSource } from "typeorm";
 import type { TelegramHealth } from "../bot/telegram-health.js";
 import { LAST_HEARTBEAT_KEY, type StateStore } from "../entities/state-store.js";
-import type { ApiRoutes } from "./server.js";
+import { ApiAnswer } from "./api-answer.js";
+import type { ApiRoutes } from "./router.js";
 
 export interface HealthReport {
   ok: boolean;
@@ -13,10 +14,10 @@ export interface HealthReport {
 
 /** `GET /healthz`: no auth, no secrets; 503 with `ok: false` when unhealthy. */
 export function healthRoutes(check: () => Promise<HealthReport>): ApiRoutes {
-  return (app) => {
-    app.get("/healthz", async (_request, reply) => {
+  return (router) => {
+    router.get("/healthz", async () => {
       const report = await check();
-      return reply.status(report.ok ? 200 : 503).send(report);
+      return ApiAnswer.json(report.ok ? 200 : 503, report);
     });
   };
 }

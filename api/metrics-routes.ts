@@ -1,12 +1,10 @@
 import type { Registry } from "prom-client";
-import type { ApiRoutes } from "./server.js";
+import { ApiAnswer } from "./api-answer.js";
+import type { ApiRoutes } from "./router.js";
 
 /** `GET /metrics`: the registry in Prometheus text format (no auth, like /healthz; no secrets in it). */
 export function metricsRoutes(registry: Registry): ApiRoutes {
-  return (app) => {
-    app.get("/metrics", async (_request, reply) => {
-      const text = await registry.metrics();
-      return reply.header("content-type", registry.contentType).send(text);
-    });
+  return (router) => {
+    router.get("/metrics", async () => ApiAnswer.text(200, await registry.metrics(), registry.contentType));
   };
 }

@@ -1,15 +1,18 @@
-import { timingSafeEqual, createHash } from "node:crypto";
-import { isIP } from "node:net";
-import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from "fastify";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { ConfigError } from "../config/config-error.js";
-import { isLoopbackHost, isWildcardHost } from "../config/loopback.js";
 import type { Secret } from "../config/secret.js";
 import { databaseTrouble, type DatabaseTrouble } from "../entities/database-trouble.js";
+import { ApiAnswer } from "./api-answer.js";
 import { ApiError } from "./api-error.js";
+import { bearerCheck } from "./bearer-check.js";
+import { checkHost } from "./host-check.js";
+import { readJsonBody } from "./json-body.js";
+import { ApiRouter, decodePath, type ApiRoutes } from "./router.js";
 
-/** A route group of the local API; each domain folder's routes are one plugin. */
-export type ApiRoutes = (app: FastifyInstance) => void | Promise<void>;
+export type { ApiRoutes };
+export { ApiError };
 
 export interface ApiServerOptions {
   host: string;
@@ -17,68 +20,81 @@ export interface ApiServerOptions {
   token: Secret;
   logger: Logger;
   routes: readonly ApiRoutes[];
+  /**
+   * Slow clients (slow-loris): the headers must arrive within `headersTimeoutMs` and the whole
+   * request (headers and body) within `requestTimeoutMs`, checked every `checkEveryMs`. Only
+   * receiving counts: a long poll (`?wait=` up to 60 s) is answered after its request is in.
+   */
+  timeouts?: { headersTimeoutMs: number; requestTimeoutMs: number; checkEveryMs: number };
 }
 
-export { ApiError };
+/** The running API: its port (useful with port 0), and close(), which ends every connection. */
+export interface ApiServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, checkEveryMs: 5_000 };
 
 /**
- * The local HTTP API (CONTRACT section 6) on fastify: a Host check on every route, bearer auth on
- * every `/v1/` route (compared in constant time), JSON bodies of at most 64 KiB, and JSON errors
- * `{ "error": "…" }`.
+ * The local HTTP API (CONTRACT section 6) on node:http: a Host check on every route, bearer auth
+ * on every `/v1/` route (compared in constant time), JSON bodies of at most 64 KiB, and JSON
+ * errors `{ "error": "…" }`.
  */
-export async function startApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({
-    bodyLimit: 64 * 1024,
-    logger: false,
-    return503OnClosing: true,
-    forceCloseConnections: true,
-    // The router's own refusals skip the error handler: answer them in the API's shape and statuses too.
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
-      if (error.code === "FST_ERR_MAX_PARAM_LENGTH") void reply.status(404).send({ error: "not found: a part of the path is longer than 100 characters" });
-      else void reply.status(400).send({ error: "malformed URL: check its percent-escapes (%XX)" });
-    },
-  });
-  const expected = digest(options.token.reveal());
-
-  app.addHook("onRequest", async (request) => {
-    // DNS rebinding: a web page whose name the attacker points at 127.0.0.1 reaches this API from
-    // the admin's browser, but its requests carry the attacker's name as Host. Answer only ours.
-    const host = request.headers.host;
-    if (host !== undefined && !isOurHost(host, options.host)) {
-      throw new ApiError(421, `this API answers requests addressed to localhost, 127.0.0.1, [::1] or ${options.host}, not to ${JSON.stringify(host.slice(0, 100))} (DNS rebinding protection)`);
-    }
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const router = new ApiRouter();
+  for (const routes of options.routes) routes(router);
+  const checkBearer = bearerCheck(options.token);
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+  const server = createServer({
+    headersTimeout: timeouts.headersTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    connectionsCheckingInterval: timeouts.checkEveryMs,
   });
 
-  app.addHook("onRequest", async (request) => {
-    // The matched route decides too: the router decodes the path, so /%761/status reaches /v1/status.
-    if (!request.url.startsWith("/v1/") && !request.routeOptions.url?.startsWith("/v1/")) return;
-    const header = request.headers.authorization ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1].trim()), expected)) {
-      throw new ApiError(401, "missing or wrong bearer token; send Authorization: Bearer <GAIA_API_TOKEN or .private/api-token>");
-    }
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    // A client that hangs up ends what its request waits for ("close" also follows a normal answer: nothing left to abort then).
+    const hangUp = new AbortController();
+    response.once("close", () => hangUp.abort());
+    answer(request, hangUp.signal)
+      .then(
+        (result) => send(request, response, result),
+        (error: unknown) => send(request, response, errorAnswer(error, request, options.logger)),
+      )
+      .catch((error: unknown) => {
+        // Sending itself failed (a header node refuses): nothing more can be said on this connection.
+        options.logger.error({ err: error, url: request.url }, "local API answer failed");
+        response.destroy();
+      });
   });
 
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
-    const trouble = databaseTrouble(error);
-    if (trouble) {
-      // The machine's trouble, not the request's: a clear 503 the caller can retry, never a raw SQLite error.
-      options.logger.warn({ err: error, url: request.url }, "local API request failed on gaia.db");
-      return void reply.status(503).send({ error: DATABASE_TROUBLE[trouble] });
-    }
-    const status = error instanceof ApiError ? error.statusCode : statusOf(error);
-    if (status >= 500) options.logger.error({ err: error, url: request.url }, "local API request failed");
-    void reply.status(status).send({ error: status >= 500 ? "internal error; see gaia's log" : messageOf(error) });
-  });
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` });
-  });
+  async function answer(request: IncomingMessage, signal: AbortSignal): Promise<ApiAnswer> {
+    checkHost(request.headers.host, options.host);
+    const url = request.url ?? "/";
+    const queryAt = url.indexOf("?");
+    const rawPath = queryAt < 0 ? url : url.slice(0, queryAt);
+    const parts = rawPath.startsWith("/") ? decodePath(rawPath) : undefined;
+    // Decided on the decoded path too (/%761/status is /v1/status), and on the route found.
+    const underV1 = rawPath.startsWith("/v1/") || (parts !== undefined && `/${parts.join("/")}`.startsWith("/v1/"));
+    if (underV1) checkBearer(request.headers.authorization);
+    const route = parts && router.find(request.method ?? "", parts);
+    if (!route) throw new ApiError(404, `no route ${request.method} ${rawPath.slice(0, 200)}`);
+    // Never reached while a /v1/ route's path decodes to /v1/…; kept so that no spelling can bypass the token.
+    if (!underV1 && route.pattern.startsWith("/v1/")) checkBearer(request.headers.authorization);
+    const body = route.takesBody ? await readJsonBody(request) : undefined;
+    const query = new URLSearchParams(queryAt < 0 ? "" : url.slice(queryAt + 1));
+    return ApiAnswer.of(await route.handler({ params: route.params, query, body, signal }));
+  }
 
-  for (const routes of options.routes) await app.register(async (scope) => routes(scope));
   try {
-    await app.listen({ host: options.host, port: options.port });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, options.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
   } catch (error) {
-    await app.close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new ConfigError([
         `gaia.yml api.listen: ${options.host}:${options.port} is already in use by another program; choose a free port (e.g. 127.0.0.1:8788)`,
@@ -86,20 +102,41 @@ export async function startApiServer(options: ApiServerOptions): Promise<Fastify
     }
     throw error;
   }
-  return app;
+  server.on("error", (error) => options.logger.error({ err: error }, "local API server failed"));
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => closeServer(server),
+  };
 }
 
-/**
- * Whether a Host header names this API: a loopback name or the listen address, with any port.
- * Listening on every interface, any IP address is ours too: the machine's addresses are not
- * known here, and a rebinding page always sends a name, never an address.
- */
-function isOurHost(header: string, listenHost: string): boolean {
-  const match = /^(\[[^\]]*\]|[^:]*)(:\d{1,5})?$/.exec(header.trim());
-  if (!match) return false;
-  const name = match[1].replace(/^\[|\]$/g, "").toLowerCase();
-  if (isLoopbackHost(name) || name === listenHost.toLowerCase()) return true;
-  return isWildcardHost(listenHost) && isIP(name) !== 0;
+/** Stops listening and ends every connection now: idle keep-alive ones and long polls (whose waits abort) alike. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function send(request: IncomingMessage, response: ServerResponse, answer: ApiAnswer): void {
+  if (response.headersSent || response.destroyed) return;
+  const headers: Record<string, string | number> = { "content-type": answer.contentType, "content-length": Buffer.byteLength(answer.text) };
+  // Answered before its body was read (413, 401 on a POST…): close, rather than read the rest as the next request.
+  if (!request.complete) headers.connection = "close";
+  response.writeHead(answer.status, headers);
+  response.end(answer.text);
+}
+
+function errorAnswer(error: unknown, request: IncomingMessage, logger: Logger): ApiAnswer {
+  const trouble = databaseTrouble(error);
+  if (trouble) {
+    // The machine's trouble, not the request's: a clear 503 the caller can retry, never a raw SQLite error.
+    logger.warn({ err: error, url: request.url }, "local API request failed on gaia.db");
+    return ApiAnswer.json(503, { error: DATABASE_TROUBLE[trouble] });
+  }
+  if (error instanceof ApiError) return ApiAnswer.json(error.statusCode, { error: error.message });
+  logger.error({ err: error, url: request.url }, "local API request failed");
+  return ApiAnswer.json(500, { error: "internal error; see gaia's log" });
 }
 
 const DATABASE_TROUBLE: Record<DatabaseTrouble, string> = {
@@ -107,24 +144,3 @@ const DATABASE_TROUBLE: Record<DatabaseTrouble, string> = {
   locked: "gaia.db is locked by another process; try again shortly (gaia's log names the process).",
   damaged: "gaia.db is damaged; see gaia's log and the README (When the machine is in trouble).",
 };
-
-function statusOf(error: FastifyError): number {
-  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return 413;
-  if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" || error.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return 400;
-  if (error.validation) return 422;
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return error.statusCode === 415 ? 400 : error.statusCode;
-  return 500;
-}
-
-function messageOf(error: FastifyError | ApiError): string {
-  if (error instanceof ApiError) return error.message;
-  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return "body too large: at most 64 KiB";
-  if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return "send a JSON body with Content-Type: application/json";
-  if (error.statusCode === 400 && /JSON/i.test(error.message)) return `malformed JSON: ${error.message}`;
-  return error.message;
-}
-
-function digest(value: string): Buffer {
-  // Hashing first gives equal-length buffers, as timingSafeEqual needs, without leaking the length.
-  return createHash("sha256").update(value).digest();
-}

@@ -331,17 +331,16 @@ function missNotes(f: Figures, rows: readonly TableRow[]): string[] {
     notes.push(
       `Missed, memory: gaia still loads far more code than a bare bot${m ? ` (unbundled, with every package it imports loaded and nothing done yet, a fresh node holds ${mb(m.allRssBytes)}, against ${mb(m.grammyRssBytes)} with grammY alone; TypeORM${typeorm ? ` ${signedMb(typeorm.addedRssBytes)}` : ""})` : ""}. ` +
         "What the levers of issue 16 did, each measured side by side during development (whole processes, medians): the bundle holds about as much as the unbundled code once everything is loaded, but minifying its whitespace and syntax saves about 9 MB of peak RSS (less source text kept by V8); " +
-        "TypeORM's unused drivers left out of the bundle take 0.6 MB of code away; fastify loaded after the first poll does not change the RSS 30–60 s after start (it is loaded by then); " +
+        "TypeORM's unused drivers left out of the bundle take 0.6 MB of code away; the local API on node:http with a router of gaia's own instead of fastify holds 2–4 MB less RSS 30–60 s after start (84.9 → 81.3 MB, medians of three alternated runs), and idle CPU 0.53% → 0.40% of a core; " +
         "V8 flags change nothing measurable there (--optimize-for-size 100.4 MB, --max-semi-space-size=1 100.4 MB, none 99.7 MB, each beside its own bare bot), so none is shipped. " +
-        "What would reach 1.5×: node:http with a small router instead of fastify for six routes (bundled, fastify with six routes holds 7 MB more than node:http answering the same), " +
-        "and entities/ as prepared better-sqlite3 statements instead of TypeORM (its code and metadata are the largest share left).",
+        "What would reach 1.5×: entities/ as prepared better-sqlite3 statements instead of TypeORM (its code and metadata are the largest share left).",
     );
   }
   if (f.startup && missed("Start-up")) {
     notes.push(
       `Missed, start-up: the first getUpdates still waits behind loading the code the bot needs first (config with zod and yaml, TypeORM, grammY: about 2.8 MB of bundled JavaScript to compile), opening gaia.db and getMe. ` +
         "A CPU profile of one start (this machine, loaded): about 180 ms compiling the bundle's modules, 90 ms garbage collection, 40 ms reading gaia's source maps. " +
-        "What the levers did (side by side with the bare bot): the bundle halved the CPU of loading the start command (0.72 s → 0.31 s); fastify loaded after the first poll took the ratio from 3.1× to 2.4×; the command menu registered alongside the first poll removes its round trips to Telegram (hundreds of ms on a real link, a few here). " +
+        "What the levers did (side by side with the bare bot): the bundle halved the CPU of loading the start command (0.72 s → 0.31 s); the local API started after the first poll took the ratio from 3.1× to 2.4× (then fastify, a package to load; now node:http, which grammY's HTTP client has loaded already); the command menu registered alongside the first poll removes its round trips to Telegram (hundreds of ms on a real link, a few here). " +
         "What would reach 2×: less code before the first poll: gaia.yml validated from the launcher's cache (as `gaia run` does) instead of loading zod and yaml, and TypeORM out as above.",
     );
   }

@@ -2,7 +2,7 @@ import type { Api } from "grammy";
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { ApiRoutes } from "../api/server.js";
+import type { ApiRoutes } from "../api/router.js";
 import type { ChatFeatureDeps } from "../bot/features/index.js";
 import type { TelegramHealth } from "../bot/telegram-health.js";
 import type { Redact } from "../config/redact.js";

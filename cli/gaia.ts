@@ -12,7 +12,7 @@ type Command = (io: CliIo) => Promise<number>;
 
 /**
  * Every `gaia` subcommand (CONTRACT section 4). Each is imported when it runs, so that `gaia run`
- * (started for every scheduled job) does not load grammY, TypeORM and fastify for nothing.
+ * (started for every scheduled job) does not load grammY and TypeORM for nothing.
  */
 const COMMANDS: Record<string, { run: Command; summary: string; usage: string }> = {
   start: {

@@ -1,9 +1,8 @@
 import type { Bot } from "grammy";
 import { Registry } from "prom-client";
-import type { FastifyInstance } from "fastify";
 import { ensureApiToken } from "../api/api-token.js";
 import { checkHealth, healthRoutes } from "../api/health-routes.js";
-import type { ApiRoutes } from "../api/server.js";
+import { startApiServer, type ApiRoutes } from "../api/server.js";
 import { createBot, installFeatures, registerCommands } from "../bot/bot.js";
 import { chatFeatures, completeChatFeatureDeps } from "../bot/features/index.js";
 import { TelegramPolling } from "../bot/polling.js";
@@ -57,9 +56,6 @@ export interface RunningMonitor {
  * API → jobs. Everything is passed explicitly, and `stop()` takes it down in reverse order.
  */
 export async function startMonitor(config: Config, mode: ChatMode): Promise<RunningMonitor> {
-  // The HTTP server's packages: in Telegram mode loaded once the first long poll is out (below);
-  // in console mode, where nothing polls, from the start, alongside the rest.
-  const apiServerModule = mode.kind === "console" ? import("../api/server.js") : undefined;
   // Checked (or made) with the other files, before anything starts: a bad .private/api-token
   // is a config problem (exit 2), not a failure after Telegram polling began.
   const apiToken = ensureApiToken(config);
@@ -138,8 +134,8 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
       });
       polling.start();
       teardown.push(() => polling.stop());
-      // The bot hears its users first: the HTTP server's packages, the jobs and the first probe
-      // load and run once the first long poll is out (see firstLongPoll).
+      // The bot hears its users first: the local API, the jobs and the first probe start once
+      // the first long poll is out (see firstLongPoll).
       await firstPoll;
     }
 
@@ -150,9 +146,8 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
         `WARNING: the local API listens on ${config.settings.api.host}:${config.settings.api.port}, beyond this host (api.allowRemote: true): anyone who can reach that port may try the token, and /healthz and /metrics answer without one; firewall the port, or listen on 127.0.0.1`,
       );
     }
-    const { startApiServer } = await (apiServerModule ?? import("../api/server.js"));
     const routes: ApiRoutes[] = [healthRoutes(() => checkHealth({ dataSource, state, telegram: telegramHealth, heartbeatEveryMs: config.settings.heartbeat.everyMs, storage, now })), ...features.flatMap((f) => f.routes ?? [])];
-    const api: FastifyInstance = await startApiServer({
+    const api = await startApiServer({
       host: config.settings.api.host,
       port: config.settings.api.port,
       token: apiToken,
@@ -165,7 +160,7 @@ export async function startMonitor(config: Config, mode: ChatMode): Promise<Runn
     for (const feature of features) await feature.started?.();
     await scheduler.start(features.flatMap((f) => f.jobs ?? []));
     await audit.record({ kind: "monitor.started", message: "Gaia started", details: { pid: process.pid, mode: mode.kind } });
-    log.info({ mode: mode.kind, home: config.paths.home, api: `${config.settings.api.host}:${api.server.address() && (api.server.address() as { port: number }).port}` }, "gaia started");
+    log.info({ mode: mode.kind, home: config.paths.home, api: `${config.settings.api.host}:${api.port}` }, "gaia started");
 
     let stopping: Promise<void> | undefined;
     return {

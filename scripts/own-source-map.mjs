@@ -1,6 +1,6 @@
 /**
  * Cuts an esbuild source map down to gaia's own files. With source maps on, node reads and parses
- * the map of every file it loads; the maps of the bundled packages (TypeORM, fastify, grammY…)
+ * the map of every file it loads; the maps of the bundled packages (TypeORM, grammY…)
  * cost about 10 MB of memory and a fifth more start-up CPU, and a stack frame inside a package is
  * read well enough at its bundle line. Segments of node_modules/ sources become unmapped
  * (generated column only), so no bundled package's code is ever attributed to a gaia file. (The

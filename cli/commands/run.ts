@@ -23,8 +23,8 @@ const USAGE = "Usage: gaia run TASK -- COMMAND [ARGS...]   (TASK is a name under
  * to the monitor, or keeps the report under `.tmp/spool/` when none runs. Exits with the command's
  * own code; 2 without running it when the config is bad or the task unknown.
  *
- * This module is on the path of every scheduled job, so it imports nothing heavy: no grammY,
- * TypeORM or fastify, and the YAML parser and schema only when gaia.yml changed.
+ * This module is on the path of every scheduled job, so it imports nothing heavy: no grammY or
+ * TypeORM, and the YAML parser and schema only when gaia.yml changed.
  */
 export async function runCommand(io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
   const [taskName, ...rest] = io.argv;

@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import type { DataSource } from "typeorm";
 import { approvalRoutes } from "../../api/approval-routes.js";
-import { startApiServer } from "../../api/server.js";
+import { startApiServer, type ApiServer } from "../../api/server.js";
 import { ApprovalRequests } from "../../approvals/approval-requests.js";
 import { Secret } from "../../config/secret.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
@@ -18,7 +17,7 @@ describe("the approvals routes of the local API", () => {
   let home: ReturnType<typeof makeTempHome>;
   let dataSource: DataSource;
   let requests: ApprovalRequests;
-  let server: FastifyInstance;
+  let server: ApiServer;
   let base: string;
 
   beforeEach(async () => {
@@ -26,7 +25,7 @@ describe("the approvals routes of the local API", () => {
     ({ dataSource } = await openDatabase(join(home.home, "gaia.db")));
     requests = new ApprovalRequests({ dataSource, audit: new AuditTrail(dataSource), defaultTimeoutMs: 600_000, now: () => new Date() });
     server = await startApiServer({ host: "127.0.0.1", port: 0, token: new Secret(TOKEN), logger: pino({ level: "silent" }), routes: [approvalRoutes(requests)] });
-    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+    base = `http://127.0.0.1:${server.port}`;
   });
 
   afterEach(async () => {

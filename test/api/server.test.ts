@@ -1,14 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { request as httpRequest } from "node:http";
-import type { FastifyInstance } from "fastify";
 import pino from "pino";
-import { startApiServer } from "../../api/server.js";
+import { startApiServer, type ApiServer } from "../../api/server.js";
 import { Secret } from "../../config/secret.js";
 
 const TOKEN = "test-api-token-0123456789abcdef";
 
 describe("the local API's bearer check", () => {
-  let server: FastifyInstance;
+  let server: ApiServer;
   let base: string;
 
   beforeEach(async () => {
@@ -19,7 +18,7 @@ describe("the local API's bearer check", () => {
       logger: pino({ level: "silent" }),
       routes: [(app) => void app.get("/v1/status", async () => ({ secret: "status data" }))],
     });
-    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+    base = `http://127.0.0.1:${server.port}`;
   });
 
   afterEach(async () => {
@@ -47,7 +46,7 @@ describe("the local API's bearer check", () => {
       logger: pino({ level: "silent" }),
       routes: [(app) => void app.get("/v1/approvals/:id", async () => ({ secret: "approval" }))],
     });
-    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+    base = `http://127.0.0.1:${server.port}`;
     const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
     const long = await fetch(`${base}/v1/approvals/${"a".repeat(150)}`, auth);
     expect(long.status).toBe(404);
@@ -79,7 +78,7 @@ describe("the local API's bearer check", () => {
         },
       ],
     });
-    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+    base = `http://127.0.0.1:${server.port}`;
     const post = (path: string) => fetch(`${base}${path}`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
     for (const path of ["/v1/full", "/v1/enospc"]) {
       const answer = await post(path);
@@ -108,7 +107,7 @@ function getWithHost(port: number, path: string, host: string): Promise<{ status
 }
 
 describe("the local API's Host check (DNS rebinding)", () => {
-  const servers: FastifyInstance[] = [];
+  const servers: ApiServer[] = [];
   afterEach(async () => {
     for (const server of servers.splice(0)) await server.close();
   });
@@ -122,7 +121,7 @@ describe("the local API's Host check (DNS rebinding)", () => {
       routes: [(app) => void app.get("/healthz", async () => ({ ok: true })), (app) => void app.get("/metrics", async () => "gaia_up 1\n")],
     });
     servers.push(server);
-    return (server.server.address() as { port: number }).port;
+    return server.port;
   }
 
   it.each(["evil.example", "evil.example:8787", "127.0.0.1.nip.io", "localhost.evil.example", "[::2]", "10.0.0.5"])(

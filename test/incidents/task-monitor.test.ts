@@ -1,13 +1,12 @@
 import { createRedactor } from "../../config/redact.js";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import type { DataSource } from "typeorm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AlertPayload } from "../../alerts/alert.js";
 import { Outbox } from "../../alerts/outbox.js";
 import { runRoutes } from "../../api/run-routes.js";
-import { startApiServer } from "../../api/server.js";
+import { startApiServer, type ApiServer } from "../../api/server.js";
 import { Secret } from "../../config/secret.js";
 import type { TaskConfig } from "../../config/types.js";
 import { silentLogger } from "../../cli/logger.js";
@@ -33,7 +32,7 @@ describe("the monitor's side of scheduled jobs", () => {
   let home: ReturnType<typeof makeTempHome>;
   let dataSource: DataSource;
   let clock: number;
-  let api: FastifyInstance;
+  let api: ApiServer;
   let base: string;
   let kicks: number;
   const now = () => new Date(clock);
@@ -57,7 +56,7 @@ describe("the monitor's side of scheduled jobs", () => {
   async function serve(tasks: TaskMonitor): Promise<void> {
     await api?.close();
     api = await startApiServer({ host: "127.0.0.1", port: 0, token: new Secret(TOKEN), logger: silentLogger(), routes: [runRoutes(tasks)] });
-    base = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
+    base = `http://127.0.0.1:${api.port}`;
   }
 
   async function post(body: unknown, token = TOKEN): Promise<{ status: number; body: any }> {
