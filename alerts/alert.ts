@@ -125,6 +125,8 @@ export type AlertFact =
   | { kind: "summedOver"; processCount: number }
   /** `up`: whether the service is up at the moment the notice was written. */
   | { kind: "flapping"; changes?: number; up?: boolean }
-  | { kind: "container"; state: string; exitCode?: number; health?: string; restartCount: number; problem?: string }
+  | { kind: "container"; state: string; exitCode?: number; health?: string; restartCount: number; problem?: string; timeoutMs?: number }
+  /** An endpoint's latest check: why it counts as down (`problem` as in EndpointResult). */
+  | { kind: "endpoint"; problem?: string; statusCode?: number; timeoutMs?: number }
   | { kind: "unit"; activeState: string; subState: string; loadState?: string; type?: string; result?: string; restarts: number; exitStatus?: number; signal?: number; problem?: string }
   | { kind: "settled"; up: boolean };

@@ -29,6 +29,9 @@ export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 /** An endpoint check's deadline when gaia.yml gives none. */
 export const DEFAULT_ENDPOINT_TIMEOUT_MS = 10_000;
 
+/** The Docker Engine API deadline of one container's check (its inspect and stats requests together). */
+export const CONTAINER_CHECK_TIMEOUT_MS = 5_000;
+
 /** A memory limit: a share of total memory, or an absolute number of bytes. */
 export type MemoryLimit = { kind: "percent"; percent: number } | { kind: "bytes"; bytes: number };
 

@@ -55,9 +55,14 @@ function factsOf(transition: Transition, context: AlertContext): AlertFact[] {
   const facts: AlertFact[] = [];
   if (condition === "down" && change !== "resolved") {
     if (context.service) facts.push({ kind: "watchedBy", match: { ...context.service.match } });
-    const container = context.snapshot.services.find((s) => s.name === subject.name)?.container;
-    if (container) facts.push({ kind: "container", ...container });
-    const unit = context.snapshot.services.find((s) => s.name === subject.name)?.unit;
+    const observation = context.snapshot.services.find((s) => s.name === subject.name);
+    if (observation?.container) facts.push({ kind: "container", ...observation.container });
+    const endpoint = observation?.endpoint;
+    if (endpoint && !endpoint.up) {
+      const { problem, statusCode, timeoutMs } = endpoint;
+      facts.push({ kind: "endpoint", ...(problem ? { problem } : {}), ...(statusCode !== undefined ? { statusCode } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    }
+    const unit = observation?.unit;
     if (unit) {
       const { activeState, subState, loadState, type, result, restarts, exitStatus, signal, problem } = unit;
       facts.push({ kind: "unit", activeState, subState, restarts, ...defined({ loadState, type, result, exitStatus, signal, problem }) });

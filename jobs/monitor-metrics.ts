@@ -97,7 +97,8 @@ export function registerMonitorMetrics(registry: Registry, sources: MonitorMetri
   hostGauge(registers, "gaia_last_probe_timestamp_seconds", "When the latest probe snapshot was taken, Unix time", () => seconds(snapshot()?.at));
 
   // One series per service; a value of undefined leaves the service out (endpoint figures exist only
-  // for http and tcp services that answered in the last probe).
+  // for http and tcp services whose latest check answered; a service whose check has not answered
+  // yet since start has no series at all).
   const perService = (name: string, help: string, value: (s: NonNullable<ReturnType<typeof snapshot>>["services"][number]) => number | undefined) =>
     new Gauge({
       name,
@@ -112,10 +113,10 @@ export function registerMonitorMetrics(registry: Registry, sources: MonitorMetri
         }
       },
     });
-  perService("gaia_service_up", "1 when at least one process of the service was found", (s) => (s.up ? 1 : 0));
+  perService("gaia_service_up", "1 when at least one process of the service was found (endpoints: it answers; containers: it runs)", (s) => (s.unchecked ? undefined : s.up ? 1 : 0));
   perService("gaia_service_processes", "Processes matched for the service", (s) => s.processCount);
   perService("gaia_service_memory_bytes", "Service resident memory summed over its processes", (s) => s.memoryBytes);
-  perService("gaia_service_response_seconds", "Time an http or tcp endpoint took to answer in the last probe", (s) =>
+  perService("gaia_service_response_seconds", "Time an http or tcp endpoint took to answer in its latest check", (s) =>
     s.endpoint?.responseMs !== undefined ? s.endpoint.responseMs / 1000 : undefined,
   );
   perService("gaia_service_certificate_expiry_timestamp_seconds", "When an https endpoint's TLS certificate expires, Unix time", (s) =>

@@ -1,14 +1,11 @@
 /**
- * The probe's view of `match: { container }` services: every container read at once through the
- * Engine API (monitor/docker-engine.ts), CPU as % of one core between two probes from the
+ * The probe's view of `match: { container }` services: each container read through the
+ * Engine API (monitor/docker-engine.ts), CPU as % of one core between two checks from the
  * container's own counters, memory as `docker stats` shows it. Imported dynamically by the probe.
  */
-import type { ServiceConfig } from "../config/types.js";
+import { CONTAINER_CHECK_TIMEOUT_MS, type ServiceConfig } from "../config/types.js";
 import { readContainer, type ContainerFacts } from "./docker-engine.js";
 import type { ContainerObservation } from "./snapshot.js";
-
-/** How long one probe waits for Docker's answers about one container. */
-export const CONTAINER_TIMEOUT_MS = 5_000;
 
 export interface ContainerCheck {
   name: string;
@@ -19,33 +16,51 @@ export interface ContainerCheck {
   startedAt?: Date;
 }
 
-/** Keeps the previous counters of each container, so CPU covers the time between two probes. */
-export function createContainerChecker(socket: string): { check(services: readonly ServiceConfig[]): Promise<Map<string, ContainerCheck>> } {
+/** Checks containers one by one (the probe runs each in the background, see background-checks.ts). */
+export interface ContainerChecker {
+  /** One container's check; resolves (never rejects) by its deadline (CONTAINER_CHECK_TIMEOUT_MS). */
+  checkOne(name: string, container: string): Promise<ContainerCheck>;
+  /** Every container service of `services` at once, by service name (`gaia check`, tests). */
+  check(services: readonly ServiceConfig[]): Promise<Map<string, ContainerCheck>>;
+}
+
+/**
+ * Keeps the previous counters of each container, so CPU covers the time between two checks: the
+ * container's own CPU time (its cgroup's, as Docker reports it) over the host's in the same span.
+ */
+export function createContainerChecker(socket: string, timeoutMs = CONTAINER_CHECK_TIMEOUT_MS): ContainerChecker {
   const previous = new Map<string, ContainerFacts>();
+  async function checkOne(name: string, container: string): Promise<ContainerCheck> {
+    try {
+      const facts = await readContainer(socket, container, timeoutMs);
+      const before = previous.get(name);
+      previous.set(name, facts);
+      const state = facts.health === "unhealthy" && facts.state === "running" ? "unhealthy" : facts.state;
+      return {
+        name,
+        up: state === "running",
+        container: { state, restartCount: facts.restartCount, ...(facts.exitCode !== undefined && facts.state === "exited" ? { exitCode: facts.exitCode } : {}), ...(facts.health ? { health: facts.health } : {}) },
+        cpuPercent: cpuPercent(before, facts),
+        memoryBytes: facts.memoryBytes ?? 0,
+        ...(facts.startedAt && facts.state === "running" ? { startedAt: facts.startedAt } : {}),
+      };
+    } catch (error) {
+      previous.delete(name);
+      const problem = (error as { code?: string }).code ?? "error";
+      return {
+        name,
+        up: false,
+        container: { state: "unreachable", restartCount: 0, problem, ...(problem === "ETIMEDOUT" ? { timeoutMs } : {}) },
+        cpuPercent: 0,
+        memoryBytes: 0,
+      };
+    }
+  }
   return {
+    checkOne,
     async check(services) {
       const watched = services.flatMap((s) => (s.match.kind === "container" ? [{ name: s.name, container: s.match.container }] : []));
-      const results = await Promise.all(
-        watched.map(async ({ name, container }): Promise<ContainerCheck> => {
-          try {
-            const facts = await readContainer(socket, container, CONTAINER_TIMEOUT_MS);
-            const before = previous.get(name);
-            previous.set(name, facts);
-            const state = facts.health === "unhealthy" && facts.state === "running" ? "unhealthy" : facts.state;
-            return {
-              name,
-              up: state === "running",
-              container: { state, restartCount: facts.restartCount, ...(facts.exitCode !== undefined && facts.state === "exited" ? { exitCode: facts.exitCode } : {}), ...(facts.health ? { health: facts.health } : {}) },
-              cpuPercent: cpuPercent(before, facts),
-              memoryBytes: facts.memoryBytes ?? 0,
-              ...(facts.startedAt && facts.state === "running" ? { startedAt: facts.startedAt } : {}),
-            };
-          } catch (error) {
-            previous.delete(name);
-            return { name, up: false, container: { state: "unreachable", restartCount: 0, problem: (error as { code?: string }).code ?? "error" }, cpuPercent: 0, memoryBytes: 0 };
-          }
-        }),
-      );
+      const results = await Promise.all(watched.map(({ name, container }) => checkOne(name, container)));
       return new Map(results.map((r) => [r.name, r]));
     },
   };

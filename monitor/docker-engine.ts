@@ -63,8 +63,9 @@ export interface ContainerFacts {
   memoryBytes?: number;
 }
 
-/** Inspects a container by name, and reads its stats once when it runs. */
+/** Inspects a container by name, and reads its stats once when it runs; both within `timeoutMs` in all. */
 export async function readContainer(socket: string, name: string, timeoutMs: number): Promise<ContainerFacts> {
+  const deadline = Date.now() + timeoutMs;
   const inspected = await dockerRequest(socket, "GET", `/containers/${encodeURIComponent(name)}/json`, timeoutMs);
   if (inspected.status === 404) return { state: "missing", restartCount: 0 };
   if (inspected.status !== 200) throw new DockerEngineError(`Docker answered ${inspected.status} for container ${name}`, inspected.status);
@@ -80,7 +81,7 @@ export async function readContainer(socket: string, name: string, timeoutMs: num
   const started = typeof state.StartedAt === "string" ? new Date(state.StartedAt) : undefined;
   if (started && Number.isFinite(started.getTime()) && started.getTime() > 0) facts.startedAt = started;
   if (facts.state !== "running") return facts;
-  const stats = await dockerRequest(socket, "GET", `/containers/${encodeURIComponent(name)}/stats?stream=false&one-shot=true`, timeoutMs);
+  const stats = await dockerRequest(socket, "GET", `/containers/${encodeURIComponent(name)}/stats?stream=false&one-shot=true`, Math.max(1, deadline - Date.now()));
   if (stats.status === 200) {
     const s = stats.body as { cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number }; memory_stats?: { usage?: number; stats?: { inactive_file?: number; cache?: number } } };
     if (typeof s.cpu_stats?.cpu_usage?.total_usage === "number") facts.cpuTotalNs = s.cpu_stats.cpu_usage.total_usage;

@@ -1,14 +1,14 @@
 /**
  * Endpoint checks for `match: { http }` and `match: { tcp }`: "it answers", not only "it runs".
- * Every check runs concurrently with the others and with the process-table read, each under its
- * own deadline, so the slowest endpoint costs the probe at most its timeout and never a stall.
- * Only node:http, node:https and node:net: no child process, no extra package.
+ * Each check settles by its own deadline (the endpoint's `timeout`); the probe runs them in the
+ * background (background-checks.ts) and never waits for one. Only node:http, node:https and
+ * node:net: no child process, no extra package.
  */
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { ServiceConfig, ServiceMatch } from "../config/types.js";
+import type { ServiceMatch } from "../config/types.js";
 import type { EndpointResult } from "./snapshot.js";
 
 type HttpMatch = Extract<ServiceMatch, { kind: "http" }>;
@@ -22,16 +22,9 @@ export function isEndpointMatch(match: ServiceMatch): match is HttpMatch | TcpMa
   return match.kind === "http" || match.kind === "tcp";
 }
 
-/**
- * Runs every endpoint check of `services` at once; resolves (never rejects) once each has
- * answered, failed or passed its deadline, with the results by service name.
- */
-export async function checkEndpoints(services: readonly ServiceConfig[], now: () => number = Date.now): Promise<Map<string, EndpointResult>> {
-  const endpoints = services.filter((s) => isEndpointMatch(s.match));
-  const results = await Promise.all(
-    endpoints.map((s) => (s.match.kind === "http" ? checkHttp(s.match, now) : checkTcp(s.match as TcpMatch, now))),
-  );
-  return new Map(endpoints.map((s, i) => [s.name, results[i]]));
+/** One endpoint's check (http or tcp); resolves (never rejects) by its deadline. */
+export function checkEndpoint(match: HttpMatch | TcpMatch, now: () => number = Date.now): Promise<EndpointResult> {
+  return match.kind === "http" ? checkHttp(match, now) : checkTcp(match, now);
 }
 
 /**
@@ -77,7 +70,7 @@ export function checkHttp(match: HttpMatch, now: () => number = Date.now): Promi
       });
     });
     request.on("error", () => finish({ up: false, problem: "connection" }, false));
-    const timer = setTimeout(() => finish({ up: false, problem: "timeout" }, false), match.timeoutMs);
+    const timer = setTimeout(() => finish({ up: false, problem: "timeout", timeoutMs: match.timeoutMs }, false), match.timeoutMs);
     request.end();
   });
 }
@@ -97,6 +90,6 @@ export function checkTcp(match: TcpMatch, now: () => number = Date.now): Promise
     const socket = connect({ host: match.host, port: match.port });
     socket.once("connect", () => finish({ up: true, responseMs: Math.max(0, now() - started) }));
     socket.once("error", () => finish({ up: false, problem: "connection" }));
-    const timer = setTimeout(() => finish({ up: false, problem: "timeout" }), match.timeoutMs);
+    const timer = setTimeout(() => finish({ up: false, problem: "timeout", timeoutMs: match.timeoutMs }), match.timeoutMs);
   });
 }

@@ -6,11 +6,15 @@
  * (same pid and start time), only their /proc/<pid>/stat files are read (known-processes.ts says
  * when a full scan of /proc is needed). /top and alerts that list the busiest processes read the
  * whole table when they ask for it.
+ *
+ * Endpoint and container checks answer over the network, so they never hold a cycle up: each runs
+ * in the background on its own schedule and deadline (background-checks.ts), and a cycle reads the
+ * latest completed result of each.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRedactor, type Redact } from "../config/redact.js";
-import { type Config, DEFAULT_CGROUP_ROOT, DEFAULT_SYSTEM_BUS_ADDRESS, type ServiceConfig } from "../config/types.js";
+import { type Config, CONTAINER_CHECK_TIMEOUT_MS, DEFAULT_CGROUP_ROOT, DEFAULT_SYSTEM_BUS_ADDRESS, type ServiceConfig } from "../config/types.js";
 import {
   hostCpuPercent,
   type HostCpuTimes,
@@ -19,8 +23,9 @@ import {
   processCpuPercentsSince,
   type ProcessReading,
 } from "./cpu-usage.js";
-import { checkEndpoints, isEndpointMatch } from "./endpoint-checks.js";
-import type { ContainerCheck } from "./container-checks.js";
+import { BackgroundChecks, type CheckReading, type CheckTimers, realTimers } from "./background-checks.js";
+import { checkEndpoint, isEndpointMatch } from "./endpoint-checks.js";
+import type { ContainerCheck, ContainerChecker } from "./container-checks.js";
 import type { UnitCheck } from "./unit-checks.js";
 import { readDisks } from "./disk-figures.js";
 import { readHostFigures } from "./host-figures.js";
@@ -31,12 +36,10 @@ import { createPortOwnerFinder, type PortListeners } from "./port-owners.js";
 import { PORTABLE_SPAWNS_PER_SNAPSHOT, readPortableProcessTable } from "./portable-process-table.js";
 import { detectPageSize, type ProcessTable, readCommandLine, readProcesses, readProcessTable } from "./process-table.js";
 import { serviceUsage } from "./service-usage.js";
-import type { ProcessSample, ServiceObservation, Snapshot, TopProcessesOrder } from "./snapshot.js";
+import type { EndpointResult, ProcessSample, ServiceObservation, Snapshot, TopProcessesOrder } from "./snapshot.js";
 
-/** The container checker's shape, named here so the module itself is only imported when used. */
-interface ContainerChecker {
-  check(services: readonly ServiceConfig[]): Promise<Map<string, ContainerCheck>>;
-}
+/** How often the background checks run when the probe is not told its period (`probe.every`'s default). */
+const DEFAULT_CHECK_EVERY_MS = 15_000;
 
 /** The unit checker's shape, named here so that the D-Bus client is only imported when used. */
 interface UnitChecker {
@@ -63,6 +66,15 @@ export interface ProbeOptions {
   selfPid: number;
   /** Clock, ms since the epoch; default Date.now. */
   now?: () => number;
+  /** How often each endpoint and container check runs in the background: `probe.every` (default 15 s). */
+  checkEveryMs?: number;
+  /** The background checks' clock and timers (tests); default Node's, unref'd. */
+  checkTimers?: CheckTimers;
+  /**
+   * A one-off probe (`gaia check`): each sample runs every endpoint and container check once and
+   * waits for its answer or deadline. The monitor's probe never waits for a check.
+   */
+  waitForChecks?: boolean;
   /** Force the ps-based path (tests, or a /proc that is mounted but unusable). */
   portable?: boolean;
   /**
@@ -95,7 +107,7 @@ export interface ProbeStats {
 
 /** A probe keeps the previous snapshot, so CPU figures cover the time between two samples. */
 export interface Probe {
-  /** Takes one snapshot of the host and the services. */
+  /** Takes one snapshot of the host and the services; the first one starts the background checks. */
   sample(): Promise<Snapshot>;
   readonly stats: ProbeStats;
   /** Lets go of what the probe keeps open between cycles (the system bus connection of unit services). */
@@ -110,11 +122,19 @@ export function unitProbeOptions(config: Config): Pick<ProbeOptions, "systemBusA
   };
 }
 
+/** The probe createProbe makes: its endpoint and container checks run in the background until stopped. */
+export interface CheckingProbe extends Probe {
+  /** Stops the background checks (a run in flight ends by its deadline) and closes the system bus connection of unit services. */
+  close(): void;
+  /** The background checks' work, for tests and the benchmark: runs started, and runs skipped because one was still in flight. */
+  readonly checkStats: { runs: number; skipped: number };
+}
+
 /**
  * Creates a probe. The first sample's CPU figures are averages since boot (host) and since each
  * process started; from the second on, they cover the interval since the previous sample.
  */
-export function createProbe(options: ProbeOptions): Probe {
+export function createProbe(options: ProbeOptions): CheckingProbe {
   const procRoot = options.procRoot ?? "/proc";
   const now = options.now ?? Date.now;
   const onProc = !options.portable && existsSync(join(procRoot, "stat"));
@@ -123,14 +143,24 @@ export function createProbe(options: ProbeOptions): Probe {
   const ports = services.flatMap((s) => (s.match.kind === "port" ? [s.match.port] : []));
   // Only built when some service matches by port: the fd scan is the costly part of a probe.
   const portOwners = ports.length > 0 && onProc ? createPortOwnerFinder(procRoot) : undefined;
-  const hasEndpoints = services.some((s) => isEndpointMatch(s.match));
-  const hasContainers = services.some((s) => s.match.kind === "container");
-  // The Docker client is loaded on the first probe that needs it, never for hosts without containers.
+  const checkEveryMs = options.checkEveryMs ?? DEFAULT_CHECK_EVERY_MS;
+  const checkTimers = options.checkTimers ?? realTimers;
+  const endpointChecks = new BackgroundChecks<EndpointResult>(
+    services.flatMap((s) => (isEndpointMatch(s.match) ? [{ name: s.name, deadlineMs: s.match.timeoutMs, run: checkEndpoint.bind(undefined, s.match, now) }] : [])),
+    checkEveryMs,
+    checkTimers,
+  );
+  // The Docker client is loaded by the first container check, never for hosts without containers.
   let containerChecker: Promise<ContainerChecker> | undefined;
-  const checkContainers = () => {
-    containerChecker ??= import("./container-checks.js").then((m) => m.createContainerChecker(options.dockerSocket ?? "/var/run/docker.sock"));
-    return containerChecker.then((checker) => checker.check(services));
+  const checkContainer = (name: string, container: string) => {
+    containerChecker ??= import("./container-checks.js").then((m) => m.createContainerChecker(options.dockerSocket ?? "/var/run/docker.sock", CONTAINER_CHECK_TIMEOUT_MS));
+    return containerChecker.then((checker) => checker.checkOne(name, container));
   };
+  const containerChecks = new BackgroundChecks<ContainerCheck>(
+    services.flatMap((s) => (s.match.kind === "container" ? [{ name: s.name, deadlineMs: CONTAINER_CHECK_TIMEOUT_MS, run: checkContainer.bind(undefined, s.name, s.match.container) }] : [])),
+    checkEveryMs,
+    checkTimers,
+  );
   const hasUnits = services.some((s) => s.match.kind === "unit");
   // Likewise the D-Bus client: loaded on the first probe that watches a unit.
   let unitChecker: Promise<UnitChecker> | undefined;
@@ -172,10 +202,13 @@ export function createProbe(options: ProbeOptions): Probe {
   }
 
   async function sample(): Promise<Snapshot> {
+    if (options.waitForChecks) await Promise.all([endpointChecks.runOnce(), containerChecks.runOnce()]);
+    else {
+      endpointChecks.start();
+      containerChecks.start();
+    }
     const takenAt = now();
-    // Endpoint checks start first and run while the table is read; each ends by its own deadline.
-    const endpointChecks = hasEndpoints ? checkEndpoints(services, now) : undefined;
-    const containerChecks = hasContainers ? checkContainers() : undefined;
+    // Units are read while the table is: their figures come from it (cgroup v1), so they are awaited.
     const unitChecks = hasUnits ? checkUnits() : undefined;
     // The fast path: only the known processes' stat files, when they are all still there as they were.
     const fastPids = fastPathAllowed ? known.fastPids(takenAt) : undefined;
@@ -231,8 +264,6 @@ export function createProbe(options: ProbeOptions): Probe {
       });
       if (fastPathAllowed) known.remember(matched, table, pidFilesRead);
     }
-    const endpoints = endpointChecks ? await endpointChecks : undefined;
-    const containers = containerChecks ? await containerChecks : undefined;
     const units = unitChecks ? await unitChecks : undefined;
     // On cgroup v1 a unit's figures are its processes' own: those a fast cycle did not read are read now.
     let unitTable = table;
@@ -244,21 +275,8 @@ export function createProbe(options: ProbeOptions): Probe {
       unitCpuPercents = new Map([...cpuPercents, ...cpuPercentsOf(extra, false)]);
     }
     const observations: ServiceObservation[] = matched.map((m) => {
-      const container = containers?.get(m.name);
-      if (container) {
-        const { memoryBytes } = container;
-        return {
-          name: m.name,
-          up: container.up,
-          pids: [],
-          processCount: 0,
-          cpuPercent: container.cpuPercent,
-          memoryBytes,
-          memoryPercent: host.memoryTotalBytes > 0 ? (memoryBytes / host.memoryTotalBytes) * 100 : 0,
-          ...(container.startedAt ? { startedAt: container.startedAt } : {}),
-          container: container.container,
-        };
-      }
+      const container = containerChecks.read(m.name);
+      if (container) return containerObservation(m.name, container, host.memoryTotalBytes);
       const unit = units?.get(m.name);
       if (unit) {
         const usage = serviceUsage(unit.pids, unitTable, unitCpuPercents, host.memoryTotalBytes, host.bootTime);
@@ -276,14 +294,14 @@ export function createProbe(options: ProbeOptions): Probe {
           unit: unit.unit,
         };
       }
-      const endpoint = endpoints?.get(m.name);
+      const endpoint = endpointChecks.read(m.name);
+      if (endpoint) return endpointObservation(m.name, endpoint);
       return {
         name: m.name,
-        up: endpoint ? endpoint.up : m.up,
+        up: m.up,
         pids: m.pids,
         processCount: m.processCount,
         ...serviceUsage(m.pids, table, cpuPercents, host.memoryTotalBytes, host.bootTime),
-        ...(endpoint ? { endpoint } : {}),
       };
     });
 
@@ -327,6 +345,72 @@ export function createProbe(options: ProbeOptions): Probe {
   return {
     sample,
     stats,
-    close: () => void unitChecker?.then((checker) => checker.close()),
+    close() {
+      endpointChecks.stop();
+      containerChecks.stop();
+      void unitChecker?.then((checker) => checker.close());
+    },
+    get checkStats() {
+      return { runs: endpointChecks.stats.runs + containerChecks.stats.runs, skipped: endpointChecks.stats.skipped + containerChecks.stats.skipped };
+    },
+  };
+}
+
+/** An observation that says nothing yet: its check has neither answered nor passed its deadline. */
+function uncheckedObservation(name: string): ServiceObservation {
+  return { name, up: false, pids: [], processCount: 0, cpuPercent: 0, memoryBytes: 0, memoryPercent: 0, unchecked: true };
+}
+
+/** An endpoint service as its latest check saw it; past the deadline without an answer, down with it as the reason. */
+function endpointObservation(name: string, reading: CheckReading<EndpointResult>): ServiceObservation {
+  if (reading.kind === "unchecked") return uncheckedObservation(name);
+  const endpoint: EndpointResult =
+    reading.kind === "result"
+      ? reading.result
+      : // A certificate seen before still has its expiry: the certificate rule keeps watching it.
+        { up: false, problem: "timeout", timeoutMs: reading.deadlineMs, ...(reading.result?.certExpiresAt ? { certExpiresAt: reading.result.certExpiresAt } : {}) };
+  return {
+    name,
+    up: endpoint.up,
+    pids: [],
+    processCount: 0,
+    cpuPercent: 0,
+    memoryBytes: 0,
+    memoryPercent: 0,
+    endpoint,
+    ...(reading.completedAt !== undefined ? { checkedAt: new Date(reading.completedAt) } : {}),
+  };
+}
+
+/** A container service as its latest check saw it; past the deadline without an answer, Docker unreachable (ETIMEDOUT). */
+function containerObservation(name: string, reading: CheckReading<ContainerCheck>, memoryTotalBytes: number): ServiceObservation {
+  if (reading.kind === "unchecked") return uncheckedObservation(name);
+  const checkedAt = reading.completedAt !== undefined ? { checkedAt: new Date(reading.completedAt) } : {};
+  if (reading.kind === "no-answer") {
+    return {
+      name,
+      up: false,
+      pids: [],
+      processCount: 0,
+      cpuPercent: 0,
+      memoryBytes: 0,
+      memoryPercent: 0,
+      container: { state: "unreachable", restartCount: reading.result?.container.restartCount ?? 0, problem: "ETIMEDOUT", timeoutMs: reading.deadlineMs },
+      ...checkedAt,
+    };
+  }
+  const container = reading.result;
+  const { memoryBytes } = container;
+  return {
+    name,
+    up: container.up,
+    pids: [],
+    processCount: 0,
+    cpuPercent: container.cpuPercent,
+    memoryBytes,
+    memoryPercent: memoryTotalBytes > 0 ? (memoryBytes / memoryTotalBytes) * 100 : 0,
+    ...(container.startedAt ? { startedAt: container.startedAt } : {}),
+    container: container.container,
+    ...checkedAt,
   };
 }

@@ -211,6 +211,12 @@ export function evaluate(
   for (const service of rules.services) {
     const subject: ConditionSubject = { kind: "service", name: service.name };
     const observation = snapshot.services.find((o) => o.name === service.name);
+    if (observation?.unchecked) {
+      // Its check has not answered yet (gaia just started): that says nothing either way, like a
+      // figure the probe could not read, so every condition of the service stays where it was.
+      keepServiceConditions(run, service.name);
+      continue;
+    }
     // A service the probe did not report was not found: it counts as down like any missing one.
     const up = observation?.up === true;
     evaluateDownAndFlapping(run, subject, up);
@@ -444,6 +450,12 @@ function evaluateDownAndFlapping(run: Evaluation, subject: ConditionSubject, up:
   } else {
     run.next[flappingKey] = stripUndefined({ ...previousFlapping, figures: flappingFigures });
   }
+}
+
+/** Carries a service's conditions over unchanged: this probe said nothing about it. */
+function keepServiceConditions(run: Evaluation, name: string): void {
+  const prefix = `service:${name}:`;
+  for (const [key, condition] of Object.entries(run.previous)) if (key.startsWith(prefix)) run.next[key] = condition;
 }
 
 /** Adds the opened/resolved transition of a step. */

@@ -52,6 +52,8 @@ export interface EndpointResult {
   statusCode?: number;
   /** Why it counts as down: no connection, no answer in time, the wrong status, or the text missing. */
   problem?: "connection" | "timeout" | "status" | "content";
+  /** timeout: the deadline it did not answer within (the endpoint's `timeout`). */
+  timeoutMs?: number;
   /** https: when the server's certificate expires. */
   certExpiresAt?: Date;
 }
@@ -67,6 +69,8 @@ export interface ContainerObservation {
   restartCount: number;
   /** unreachable: the socket error's code (EACCES, ENOENT, ETIMEDOUT…). */
   problem?: string;
+  /** ETIMEDOUT: the Docker API deadline it did not answer within. */
+  timeoutMs?: number;
 }
 
 /** What systemd said of a `match: { unit }` service this cycle (monitor/unit-state.ts decides up or down). */
@@ -115,6 +119,14 @@ export interface ServiceObservation {
   container?: ContainerObservation;
   /** unit services: what systemd said. */
   unit?: UnitObservation;
+  /**
+   * Endpoint and container services: their check runs in the background (the probe never waits for
+   * one) and has not answered yet, nor passed its deadline: `up` is false but says nothing, and the
+   * rules leave the service's conditions as they were.
+   */
+  unchecked?: true;
+  /** Endpoint and container services: when the check whose result this is completed. */
+  checkedAt?: Date;
 }
 
 /** One process of the table, as /top shows it: secrets in its name and command line already redacted. */

@@ -36,12 +36,20 @@ export interface ServiceStatus {
   memoryPercent: number | null;
   startedAt: string | null;
   uptimeSeconds: number | null;
-  /** http and tcp services: what the last check saw (response time, HTTP status, why down, certificate expiry). */
-  endpoint?: { responseMs: number | null; statusCode: number | null; problem: string | null; certExpiresAt: string | null };
+  /**
+   * http and tcp services: what the latest check saw (response time, HTTP status, why down, the
+   * deadline it did not answer within, certificate expiry).
+   */
+  endpoint?: { responseMs: number | null; statusCode: number | null; problem: string | null; timeoutMs: number | null; certExpiresAt: string | null };
   /** container services: Docker's state (running, restarting, unhealthy, exited…), exit code, restarts. */
-  container?: { state: string; exitCode: number | null; health: string | null; restartCount: number; problem: string | null };
+  container?: { state: string; exitCode: number | null; health: string | null; restartCount: number; problem: string | null; timeoutMs: number | null };
   /** unit services: systemd's state (active, failed, activating/auto-restart, inactive…), how its main process ended, its restarts. */
   unit?: { activeState: string; subState: string; loadState: string | null; type: string | null; result: string | null; mainPid: number | null; restarts: number; exitStatus: number | null; signal: number | null; problem: string | null };
+  /**
+   * http, tcp and container services, whose checks run in the background: when the check shown
+   * completed (null before its first answer, or for other services).
+   */
+  checkedAt?: string | null;
 }
 
 /** One run of a task, as the status shows it. */
@@ -177,7 +185,8 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
 
   const services: ServiceStatus[] = settings.services.map(({ name }) => {
     const seen = snapshot?.services.find((s) => s.name === name);
-    const state = !seen ? "unknown" : seen.up ? "up" : "down";
+    // A check that has not answered yet since start says nothing either way, like no probe yet.
+    const state = !seen || seen.unchecked ? "unknown" : seen.up ? "up" : "down";
     return {
       name,
       state,
@@ -214,6 +223,7 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
               health: seen.container.health ?? null,
               restartCount: seen.container.restartCount,
               problem: seen.container.problem ?? null,
+              timeoutMs: seen.container.timeoutMs ?? null,
             },
           }
         : {}),
@@ -223,10 +233,12 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
               responseMs: seen.endpoint.responseMs ?? null,
               statusCode: seen.endpoint.statusCode ?? null,
               problem: seen.endpoint.problem ?? null,
+              timeoutMs: seen.endpoint.timeoutMs ?? null,
               certExpiresAt: seen.endpoint.certExpiresAt?.toISOString() ?? null,
             },
           }
         : {}),
+      ...(seen && (seen.endpoint || seen.container || seen.unchecked) ? { checkedAt: seen.checkedAt?.toISOString() ?? null } : {}),
     };
   });
 

@@ -6,7 +6,7 @@
 import type { AlertFact, AlertPayload, AlertProcess } from "../../alerts/alert.js";
 import type { ServiceMatch } from "../../config/types.js";
 import { formatBytes } from "./figures.js";
-import { containerState, unitState } from "./status.js";
+import { containerState, endpointProblem, unitState } from "./status.js";
 
 /** "Also down" names at most this many services; /status lists them all. */
 const ALSO_DOWN_NAMES = 5;
@@ -41,7 +41,9 @@ export function factLines(fact: AlertFact): string[] {
         ...(fact.up === undefined ? [] : [`It is ${fact.up ? "up" : "down"} now.`]),
       ];
     case "container":
-      return [`Container: ${containerState({ state: fact.state, exitCode: fact.exitCode ?? null, health: fact.health ?? null, restartCount: fact.restartCount, problem: fact.problem ?? null })}`];
+      return [`Container: ${containerState({ state: fact.state, exitCode: fact.exitCode ?? null, health: fact.health ?? null, restartCount: fact.restartCount, problem: fact.problem ?? null, timeoutMs: fact.timeoutMs ?? null })}`];
+    case "endpoint":
+      return [`Why: ${endpointProblem({ problem: fact.problem ?? null, statusCode: fact.statusCode ?? null, timeoutMs: fact.timeoutMs ?? null })}`];
     case "unit":
       return [`Unit: ${unitState(fact)}`];
     case "settled":

@@ -171,7 +171,8 @@ function serviceRow(service: ServiceStatus, when: (iso: string) => string, refer
     const lasted = service.downSince && reference ? ` (${formatDuration(reference.getTime() - Date.parse(service.downSince))})` : "";
     parts.push(service.downSince ? `down since ${when(service.downSince)}${lasted}` : "down");
   } else {
-    parts.push("not probed yet");
+    // An endpoint or container whose background check has not answered yet since start.
+    parts.push(service.checkedAt === null ? "not checked yet" : "not probed yet");
   }
   if (service.mutedUntil) parts.push(`🔕 muted until ${when(service.mutedUntil)}`);
   const icon = service.state === "up" ? "🟢" : service.state === "down" ? "🔴" : "⚪";
@@ -192,6 +193,7 @@ export function containerState(container: NonNullable<ServiceStatus["container"]
     case "missing":
       return "no such container";
     case "unreachable":
+      if (container.problem === "ETIMEDOUT" && container.timeoutMs !== null) return `Docker did not answer within ${formatDuration(container.timeoutMs)}`;
       return `Docker not reachable (${container.problem ?? "no answer"}; gaia check says what to grant)`;
     default:
       return container.state;
@@ -277,17 +279,26 @@ function endpointParts(state: ServiceStatus["state"], endpoint: NonNullable<Serv
   const parts: string[] = [];
   const took = endpoint.responseMs !== null ? `${Math.round(endpoint.responseMs)} ms` : null;
   if (state === "up") parts.push(`answers${took ? ` in ${took}` : ""}`);
-  else {
-    const why =
-      endpoint.problem === "timeout" ? "no answer in time"
-        : endpoint.problem === "connection" ? "connection refused or failed"
-          : endpoint.problem === "status" ? `wrong status${endpoint.statusCode !== null ? ` ${endpoint.statusCode}` : ""}`
-            : endpoint.problem === "content" ? "expected text missing" : "not answering";
-    parts.push(why);
-  }
+  else parts.push(endpointProblem(endpoint));
   if (endpoint.statusCode !== null && endpoint.problem !== "status") parts.push(`HTTP ${endpoint.statusCode}`);
   if (endpoint.certExpiresAt) parts.push(`certificate until ${when(endpoint.certExpiresAt)}`);
   return parts;
+}
+
+/** Why an endpoint counts as down, in words: "no answer within 10s", "wrong status 503"… */
+export function endpointProblem(endpoint: Pick<NonNullable<ServiceStatus["endpoint"]>, "problem" | "statusCode" | "timeoutMs">): string {
+  switch (endpoint.problem) {
+    case "timeout":
+      return endpoint.timeoutMs !== null ? `no answer within ${formatDuration(endpoint.timeoutMs)}` : "no answer in time";
+    case "connection":
+      return "connection refused or failed";
+    case "status":
+      return `wrong status${endpoint.statusCode !== null ? ` ${endpoint.statusCode}` : ""}`;
+    case "content":
+      return "expected text missing";
+    default:
+      return "not answering";
+  }
 }
 
 function taskRow(task: TaskStatus, when: (iso: string) => string): string {

@@ -61,7 +61,8 @@ async function checkDatabase(config: Config): Promise<CheckLine> {
  * CPU figures of a single sample are averages since each process started.
  */
 async function probeOnce(config: Config): Promise<CheckLine[]> {
-  const probe = createProbe({ homeDir: config.paths.home, services: config.settings.services, ...(config.settings.docker ? { dockerSocket: config.settings.docker.socket } : {}), ...unitProbeOptions(config), ...(config.settings.host.disks ? { disks: config.settings.host.disks } : {}), selfPid: process.pid });
+  // A one-off: the probe waits for each endpoint and container check's answer (or deadline).
+  const probe = createProbe({ homeDir: config.paths.home, services: config.settings.services, ...(config.settings.docker ? { dockerSocket: config.settings.docker.socket } : {}), ...unitProbeOptions(config), ...(config.settings.host.disks ? { disks: config.settings.host.disks } : {}), selfPid: process.pid, waitForChecks: true });
   const snapshot = await probe.sample();
   probe.close?.();
   const { host } = snapshot;
@@ -89,7 +90,7 @@ async function probeOnce(config: Config): Promise<CheckLine[]> {
       lines.push(
         service.up
           ? { ok: true, text: `service ${service.name}: ${target} answered${took}${status}` }
-          : { ok: false, text: `service ${service.name}: ${target} did not answer as expected (${service.endpoint.problem ?? "no answer"})${status}` },
+          : { ok: false, text: `service ${service.name}: ${target} did not answer as expected (${service.endpoint.problem === "timeout" && service.endpoint.timeoutMs !== undefined ? `no answer within ${formatDuration(service.endpoint.timeoutMs)}` : (service.endpoint.problem ?? "no answer")})${status}` },
       );
       continue;
     }

@@ -56,7 +56,8 @@ export function wireMonitoring(core: CoreServices, options: { latest: LatestSnap
   // A retry after a backoff or a 429, or the next message of a backlog: at the moment it is due.
   const nextDelivery = new NextRun(() => scheduler.runSoon(MONITORING_JOBS.deliver));
   const mutes = new MuteList(dataSource, audit, now);
-  const probe = createProbe({ homeDir: paths.home, services: settings.services, ...(settings.docker ? { dockerSocket: settings.docker.socket } : {}), ...unitProbeOptions(config), ...(settings.host.disks ? { disks: settings.host.disks } : {}), selfPid: process.pid, redact: core.redact });
+  // Endpoint and container checks run in the background every probe.every; a cycle never waits for one.
+  const probe = createProbe({ homeDir: paths.home, services: settings.services, ...(settings.docker ? { dockerSocket: settings.docker.socket } : {}), ...unitProbeOptions(config), ...(settings.host.disks ? { disks: settings.host.disks } : {}), selfPid: process.pid, redact: core.redact, checkEveryMs: settings.probe.everyMs });
   const counters = registerMonitorMetrics(core.metrics, {
     latest: options.latest,
     outboxPending: () => dataSource.getRepository(OutboxMessage).countBy({ status: "pending" }),

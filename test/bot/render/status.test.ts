@@ -82,6 +82,23 @@ describe("the /status message", () => {
     expect(text).toContain(`Heartbeat 2026-06-01 12:03`);
   });
 
+  it("says why an endpoint or a container is down, with the deadline it did not answer within, and marks a check that has not answered yet", () => {
+    const down = { state: "down" as const, downSince: new Date(2026, 5, 1, 12, 0).toISOString(), pids: [], cpuPercent: null, memoryBytes: null, uptimeSeconds: null };
+    const report = statusReport({
+      services: [
+        service({ name: "stuck", ...down, endpoint: { responseMs: null, statusCode: null, problem: "timeout", timeoutMs: 4000, certExpiresAt: null }, checkedAt: new Date(2026, 5, 1, 12, 3).toISOString() }),
+        service({ name: "web", ...down, endpoint: { responseMs: 12, statusCode: 503, problem: "status", timeoutMs: null, certExpiresAt: null }, checkedAt: new Date(2026, 5, 1, 12, 3).toISOString() }),
+        service({ name: "jellyfin", ...down, container: { state: "unreachable", exitCode: null, health: null, restartCount: 0, problem: "ETIMEDOUT", timeoutMs: 5000 }, checkedAt: null }),
+        service({ name: "fresh", state: "unknown", pids: [], cpuPercent: null, memoryBytes: null, uptimeSeconds: null, checkedAt: null }),
+      ],
+    });
+    const text = seen(renderStatus(report).text);
+    expect(text).toContain("🔴 stuck · down since 12:00 · no answer within 4s");
+    expect(text).toContain("🔴 web · down since 12:00 · wrong status 503");
+    expect(text).toContain("🔴 jellyfin · down since 12:00 · Docker did not answer within 5s");
+    expect(text).toContain("⚪ fresh · not checked yet");
+  });
+
   it("escapes every name, and shows the next rotation when rotation is configured", () => {
     const report = statusReport({ hostname: "<nas & co>", rotation: { next: new Date(2026, 6, 1, 9).toISOString() } });
     const message = renderStatus(report);
