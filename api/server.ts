@@ -7,6 +7,7 @@ import { databaseTrouble, type DatabaseTrouble } from "../entities/database-trou
 import { ApiAnswer } from "./api-answer.js";
 import { ApiError } from "./api-error.js";
 import { bearerCheck } from "./bearer-check.js";
+import { answerClientError } from "./client-error.js";
 import { checkHost } from "./host-check.js";
 import { readJsonBody } from "./json-body.js";
 import { ApiRouter, decodePath, type ApiRoutes } from "./router.js";
@@ -52,6 +53,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     connectionsCheckingInterval: timeouts.checkEveryMs,
   });
 
+  server.on("clientError", answerClientError);
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
     // A client that hangs up ends what its request waits for ("close" also follows a normal answer: nothing left to abort then).
     const hangUp = new AbortController();

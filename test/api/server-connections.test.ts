@@ -120,8 +120,11 @@ describe("the local API's connections and answers", () => {
     const cut = readUntilClosed(slow, 5_000);
     const drip = setInterval(() => slow.writable && slow.write("X-Drip: 1\r\n"), 100);
     try {
-      expect((await cut).closed).toBe(true);
+      const { text, closed } = await cut;
+      expect(closed).toBe(true);
       expect(Date.now() - started).toBeLessThan(2_000);
+      expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(text).toContain('{"error":"the request took too long to arrive; send it whole"}');
     } finally {
       clearInterval(drip);
     }
@@ -131,6 +134,17 @@ describe("the local API's connections and answers", () => {
     expect(poll.status).toBe(200);
     expect(await poll.json()).toEqual({ ok: true });
     expect(Date.now() - pollStarted).toBeGreaterThanOrEqual(1_400);
+  });
+
+  it("answers what is not HTTP with a 400 JSON error, and closes", async () => {
+    const { port } = await serve([]);
+    const socket = rawSocket(port);
+    socket.write("HELLO THERE\r\n\r\n");
+    const { text, closed } = await readUntilClosed(socket, 5_000);
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(text).toMatch(/content-type: application\/json/i);
+    expect(text).toContain('{"error":"malformed HTTP request"}');
+    expect(closed).toBe(true);
   });
 
   it("closes at once, ending idle keep-alive connections and long polls, whose waits are aborted", async () => {
