@@ -93,6 +93,12 @@ export class ApprovalRequests {
     return this.repo.find({ where: { status: "pending", expiresAt: MoreThan(this.options.now()) }, order: { createdAt: "ASC" } });
   }
 
+  /** When the next pending request runs out, if any is pending. */
+  async nextExpiry(): Promise<Date | undefined> {
+    const next = await this.repo.findOne({ where: { status: "pending" }, order: { expiresAt: "ASC" }, select: { id: true, expiresAt: true } });
+    return next?.expiresAt;
+  }
+
   /** Pending requests whose message was not sent yet (Telegram was down, or a restart came first). */
   async unposted(): Promise<ApprovalRequest[]> {
     return this.repo.find({

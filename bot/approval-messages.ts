@@ -32,10 +32,13 @@ export class ApprovalMessages {
 
   constructor(private readonly options: ApprovalMessagesOptions) {}
 
-  /** Posts every pending request without a message, oldest first; stops early while Telegram is unreachable. */
-  async postUnposted(): Promise<void> {
+  /**
+   * Posts every pending request without a message, oldest first; stops early while Telegram is
+   * unreachable. False when something is left to post (or to edit) on a later run.
+   */
+  async postUnposted(): Promise<boolean> {
     const { requests, api, chatId, host, audit, logger, now } = this.options;
-    if (now().getTime() < this.refusedUntil) return;
+    if (now().getTime() < this.refusedUntil) return false;
     for (const request of await requests.unposted()) {
       const rendered = renderApprovalRequest(request, { host, now: now() });
       let sent;
@@ -44,13 +47,13 @@ export class ApprovalMessages {
       } catch (error) {
         if (isPassing(error)) {
           logger.warn({ err: error, approval: request.id }, "Telegram is unreachable; the approval request will be posted when it is back");
-          return;
+          return false;
         }
         if (!classifyTelegramError(error)) throw error;
         // A wrong telegram.chat or a bot removed from it: retrying every few seconds only fills the log.
         this.refusedUntil = now().getTime() + REFUSED_RETRY_MS;
         logger.error({ err: error, approval: request.id, chatId }, `Telegram refused the approval request for chat ${chatId}; check telegram.chat in gaia.yml and that the bot is in that chat (retrying in a minute)`);
-        return;
+        return false;
       }
       await requests.markPosted(request.id, sent.chat.id, sent.message_id);
       await audit.record({
@@ -61,15 +64,15 @@ export class ApprovalMessages {
       });
     }
     // A request may have expired while its message was on the way.
-    await this.showOutcomes();
+    return this.showOutcomes();
   }
 
   /**
    * Edits each decided or expired request's message to show the outcome (the buttons go away).
    * An edit that fails while Telegram is unreachable is retried on the next run; one Telegram
-   * refuses for good (the message was deleted) is not.
+   * refuses for good (the message was deleted) is not. False when an edit is left for a later run.
    */
-  async showOutcomes(): Promise<void> {
+  async showOutcomes(): Promise<boolean> {
     const { requests, logger } = this.options;
     for (const request of await requests.outcomesToShow()) {
       if (!(await requests.claimOutcome(request.id))) continue; // another run is editing it
@@ -79,12 +82,13 @@ export class ApprovalMessages {
         if (isPassing(error)) {
           await requests.releaseOutcome(request.id);
           logger.warn({ err: error, approval: request.id }, "Telegram is unreachable; the approval message will be edited when it is back");
-          return;
+          return false;
         }
         if (!classifyTelegramError(error)) throw error;
         logger.warn({ err: error, approval: request.id }, "Telegram refused to edit the approval message; leaving it as it is");
       }
     }
+    return true;
   }
 
   /**

@@ -36,31 +36,3 @@ export function deliverJob(options: {
     else if (result.more) options.runAgainIn(NEXT_MESSAGE_AFTER_MS);
   };
 }
-
-/** One timer for the delivery's next run: an earlier request replaces a later one; `cancel()` on stop. */
-export class NextRun {
-  private timer?: NodeJS.Timeout;
-  private at = Number.POSITIVE_INFINITY;
-
-  constructor(private readonly run: () => void) {}
-
-  /** Runs after `delayMs`, unless a run is already set for sooner. */
-  in(delayMs: number): void {
-    const at = Date.now() + delayMs;
-    if (this.timer && at >= this.at) return;
-    this.cancel();
-    this.at = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.at = Number.POSITIVE_INFINITY;
-      this.run();
-    }, delayMs);
-    this.timer.unref();
-  }
-
-  cancel(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.at = Number.POSITIVE_INFINITY;
-  }
-}

@@ -3,14 +3,22 @@ import { approvalRoutes } from "../../api/approval-routes.js";
 import { registerApprovalMetrics } from "../../approvals/approval-metrics.js";
 import { ApprovalRequests } from "../../approvals/approval-requests.js";
 import { ApprovalMessages } from "../../bot/approval-messages.js";
+import { NextRun } from "../../jobs/next-run.js";
 import { expireApprovalsJob } from "../../jobs/expire-approvals.js";
 import { postApprovalsJob } from "../../jobs/post-approvals.js";
 import type { CoreServices, FeatureWiring } from "../feature.js";
 
 const POST_JOB = "approvals.post";
 const EXPIRE_JOB = "approvals.expire";
-/** How often unposted requests are retried and expiries are looked for; both are cheap queries. */
-const EVERY_MS = 5_000;
+/** While a post or an edit waits for Telegram, it is tried again this soon. */
+const RETRY_MS = 5_000;
+/**
+ * The safety sweep of both jobs. They run when a request is stored or settled, when the next one
+ * runs out and while Telegram is retried, so an idle monitor does not query gaia.db every few
+ * seconds for approvals that do not exist; the sweep catches what no event announced (a clock
+ * that jumped, a row written by another gaia on a shared PostgreSQL).
+ */
+const SWEEP_EVERY_MS = 60_000;
 
 /**
  * Approvals: `POST /v1/approvals` stores a request, a job posts it to `telegram.chat` with
@@ -22,8 +30,13 @@ export function wireApprovals(core: CoreServices): FeatureWiring {
   const requests = new ApprovalRequests({ dataSource, audit, defaultTimeoutMs: config.settings.approvals.timeoutMs, now });
   const messages = new ApprovalMessages({ requests, api: core.api, chatId: config.settings.telegram.chat, host, audit, logger, now });
 
-  // A new request is posted, and a settled one's message edited, at once rather than on the next tick.
-  requests.onCreated(() => core.scheduler.runSoon(POST_JOB));
+  // A new request is posted (and its expiry timed), and a settled one's message edited, at once.
+  const nextPost = new NextRun(() => core.scheduler.runSoon(POST_JOB));
+  const nextExpiry = new NextRun(() => core.scheduler.runSoon(EXPIRE_JOB));
+  requests.onCreated(() => {
+    core.scheduler.runSoon(POST_JOB);
+    core.scheduler.runSoon(EXPIRE_JOB);
+  });
   requests.onSettled(() => core.scheduler.runSoon(EXPIRE_JOB));
   registerApprovalMetrics(core.metrics, requests);
 
@@ -32,10 +45,12 @@ export function wireApprovals(core: CoreServices): FeatureWiring {
     routes: [approvalRoutes(requests)],
     // After a restart: expire what ran out meanwhile, then post what never reached Telegram.
     jobs: [
-      { name: EXPIRE_JOB, every: EVERY_MS, run: expireApprovalsJob({ requests, messages }), atStart: true },
-      { name: POST_JOB, every: EVERY_MS, run: postApprovalsJob(messages), atStart: true },
+      { name: EXPIRE_JOB, every: SWEEP_EVERY_MS, run: expireApprovalsJob({ requests, messages, now, runAgainIn: (ms) => nextExpiry.in(ms), retryMs: RETRY_MS }), atStart: true },
+      { name: POST_JOB, every: SWEEP_EVERY_MS, run: postApprovalsJob({ messages, runAgainIn: (ms) => nextPost.in(ms), retryMs: RETRY_MS }), atStart: true },
     ],
     async stop() {
+      nextPost.cancel();
+      nextExpiry.cancel();
       // Waiting API clients get "pending" at once and retry; they keep waiting across the restart.
       requests.close();
     },

@@ -5,6 +5,8 @@ import pino from "pino";
 import type { DataSource } from "typeorm";
 import { ApprovalRequests } from "../../approvals/approval-requests.js";
 import { ApprovalMessages } from "../../bot/approval-messages.js";
+import { expireApprovalsJob } from "../../jobs/expire-approvals.js";
+import { postApprovalsJob } from "../../jobs/post-approvals.js";
 import { htmlParseMode } from "../../bot/html-parse-mode.js";
 import { AuditTrail } from "../../entities/audit-trail.js";
 import { openDatabase } from "../../entities/data-source.js";
@@ -135,5 +137,34 @@ describe("approval messages in the chat", () => {
     await messages.postUnposted(); // expired: nothing to post any more
     expect(tg.messages(CHAT)).toEqual([]);
     expect((await requests.find(request.id))?.status).toBe("expired");
+  });
+
+  it("its jobs wake at the next expiry and while Telegram is retried, and ask for nothing when no request is open", async () => {
+    const wakes: { job: string; ms: number }[] = [];
+    const now = () => new Date(clock);
+    const expireJob = expireApprovalsJob({ requests, messages, now, runAgainIn: (ms) => wakes.push({ job: "expire", ms }), retryMs: 5_000 });
+    const postJob = postApprovalsJob({ messages, runAgainIn: (ms) => wakes.push({ job: "post", ms }), retryMs: 5_000 });
+
+    await expireJob();
+    await postJob();
+    expect(wakes).toEqual([]); // nothing open: only the slow sweep runs them
+
+    const request = await requests.create({ title: "Deploy", timeoutSeconds: 30 });
+    tg.setOutage(true);
+    await postJob();
+    expect(wakes).toEqual([{ job: "post", ms: 5_000 }]); // Telegram away: tried again soon
+    tg.setOutage(false);
+    await postJob();
+    expect(tg.messages(CHAT)).toHaveLength(1);
+
+    wakes.length = 0;
+    clock += 10_000;
+    await expireJob();
+    expect(wakes).toEqual([{ job: "expire", ms: 20_000 }]); // woken when the request runs out
+    clock += 20_000;
+    await expireJob();
+    expect((await requests.find(request.id))?.status).toBe("expired");
+    expect(tg.messages(CHAT)[0].plainText).toMatch(/Expired/i);
+    expect(wakes).toEqual([{ job: "expire", ms: 20_000 }]); // and then nothing is left to wake for
   });
 });
