@@ -144,8 +144,11 @@ function serviceRow(service: ServiceStatus, when: (iso: string) => string, refer
       if (service.uptimeSeconds !== null) parts.push(`up ${formatDuration(service.uptimeSeconds * 1000)}`);
       if (service.unit.mainPid !== null) parts.push(`main pid ${service.unit.mainPid}`);
       if (service.pids.length > 1) parts.push(`${service.pids.length} processes`);
-      if (service.cpuPercent !== null) parts.push(`CPU ${formatPercent(service.cpuPercent)}`);
-      if (service.memoryBytes !== null && (service.memoryBytes > 0 || service.pids.length > 0)) parts.push(formatBytes(service.memoryBytes));
+      // A oneshot between runs has no processes: no figures to show.
+      if (service.pids.length > 0) {
+        if (service.cpuPercent !== null) parts.push(`CPU ${formatPercent(service.cpuPercent)}`);
+        if (service.memoryBytes !== null) parts.push(formatBytes(service.memoryBytes));
+      }
     }
     if (service.unit.restarts > 0 && service.unit.subState !== "auto-restart") parts.push(`${service.unit.restarts} restart(s)`);
   } else if (service.container) {

@@ -31,8 +31,8 @@ export interface MonitoringHarness {
   tg: FakeTelegram;
   home: string;
   port: number;
-  /** Starts `gaia start` in the home folder. */
-  startGaia(): GaiaProcess;
+  /** Starts `gaia start` in the home folder (with `env` added to its environment). */
+  startGaia(env?: Record<string, string>): GaiaProcess;
   /** Starts a watched process whose command line contains `marker`; it burns CPU while `flag` exists. */
   startService(marker: string, flag?: string): Promise<ChildProcess>;
   /** The shell command that starts the same process in the background (for `restart:`). */
@@ -92,8 +92,8 @@ export async function monitoringHarness(yaml: (ctx: { home: string }) => string)
     tg,
     home,
     port,
-    startGaia() {
-      const gaia = startGaia(["start"], { home, env: { LOG_LEVEL: "info" } });
+    startGaia(env = {}) {
+      const gaia = startGaia(["start"], { home, env: { LOG_LEVEL: "info", ...env } });
       gaias.push(gaia);
       return gaia;
     },
