@@ -180,6 +180,27 @@ export async function countScansAndSpawns(
   probe: Probe,
   cycles: number,
 ): Promise<Pick<ProbeCostRow, "scansPerCycle" | "statReadsPerCycle" | "spawnsPerCycle" | "probeStats">> {
+  const before = { ...probe.stats };
+  const counts = await countDuring(async () => {
+    for (let i = 0; i < cycles; i++) await probe.sample();
+  });
+  return {
+    scansPerCycle: counts.scans / cycles,
+    statReadsPerCycle: counts.statReads / cycles,
+    spawnsPerCycle: counts.spawns / cycles,
+    probeStats: {
+      scans: (probe.stats.scans - before.scans) / cycles,
+      fastCycles: (probe.stats.fastCycles - before.fastCycles) / cycles,
+      spawns: (probe.stats.spawns - before.spawns) / cycles,
+    },
+  };
+}
+
+/**
+ * Counts, while `work` runs (and whatever it left running in the background meanwhile), every
+ * listing of /proc, every /proc/<pid>/stat read and every child process started.
+ */
+export async function countDuring(work: () => Promise<void>): Promise<{ scans: number; statReads: number; spawns: number }> {
   type Functions = Record<string, (...args: unknown[]) => unknown>;
   let scans = 0;
   let statReads = 0;
@@ -208,21 +229,11 @@ export async function countScansAndSpawns(
   // Every asynchronous spawn (spawn, exec, execFile, fork) goes through this method.
   wrap(childProcess.ChildProcess.prototype as unknown as Functions, "spawn", countSpawn);
   syncBuiltinESMExports();
-  const before = { ...probe.stats };
   try {
-    for (let i = 0; i < cycles; i++) await probe.sample();
+    await work();
   } finally {
     for (const { target, name, original } of wrapped) target[name] = original;
     syncBuiltinESMExports();
   }
-  return {
-    scansPerCycle: scans / cycles,
-    statReadsPerCycle: statReads / cycles,
-    spawnsPerCycle: spawns / cycles,
-    probeStats: {
-      scans: (probe.stats.scans - before.scans) / cycles,
-      fastCycles: (probe.stats.fastCycles - before.fastCycles) / cycles,
-      spawns: (probe.stats.spawns - before.spawns) / cycles,
-    },
-  };
+  return { scans, statReads, spawns };
 }

@@ -20,6 +20,7 @@ import { startWatchedProcesses } from "./lib/watched-processes.js";
 import { measureModuleCost, type ModuleCostResult } from "./module-cost.js";
 import { FULL_SCAN_MAX_AGE_MS } from "../monitor/known-processes.js";
 import { measureProbeCost, type ProbeCostRow } from "./probe-cost.js";
+import { measureCheckCost, WINDOW_CYCLES, ROUNDS, type CheckCostRow } from "./check-cost.js";
 import { type Machine, markdownSection, markdownTable, mb, type TableRow, times, updateReadme, writeAtomically } from "./report.js";
 import { measureStartup, type StartupResult, type StartupSubject } from "./startup.js";
 
@@ -40,6 +41,8 @@ const BENCH_TASK = "bench-task";
 
 interface Figures {
   probeCost?: ProbeCostRow[];
+  /** The probe with 20 HTTP endpoints, and with 20 containers (issue 17). */
+  checkCost?: CheckCostRow[];
   startup?: StartupResult;
   footprint?: FootprintResult;
   engineDay?: EngineDayResult;
@@ -78,6 +81,8 @@ async function main(argv: string[]): Promise<number> {
   if (wanted("probe")) {
     log("probe cost (1, 20, 100, 500 watched processes)...");
     await attempt("probe cost", async () => void (figures.probeCost = await measureProbeCost(`c${runId}`, log)));
+    log("probe cost with 20 HTTP endpoints and with 20 containers (checks in the background)...");
+    await attempt("probe cost with checks", async () => void (figures.checkCost = await measureCheckCost(log)));
   }
 
   if (wanted("startup") || wanted("footprint")) await attempt("start-up and footprint", async () => {
@@ -282,6 +287,22 @@ function tableOf(f: Figures): { rows: TableRow[]; notes: string[] } {
       });
     }
   }
+  if (f.checkCost) {
+    for (const row of f.checkCost) {
+      if (!row.allUp) notes.push(`Warning: with ${row.checked} ${row.kind === "http" ? "endpoints" : "containers"}, some were not read up at the end of the run.`);
+      const ms = (us: number) => (us / 1000).toFixed(2);
+      // Never waits: a cycle that waited for one check would take at least an answer's delay.
+      const neverWaits = row.sampleWallMaxMs < row.answerDelayMs;
+      rows.push({
+        figure: `Probe cycle with ${row.checked} ${row.kind === "http" ? "HTTP endpoints (real servers on loopback)" : "containers (fake Docker Engine API, unix socket)"}, checks in the background`,
+        gaia: `${ms(row.cpuPerCycleUs)} ms CPU: probe ${ms(row.probeOnlyCpuUs)} + ${row.checked} checks ${ms(row.checksCpuUs)}; sample() ${row.sampleWallMaxMs.toFixed(1)} ms at most; ${row.spawnsPerCycle} spawns`,
+        baseline: `${ms(row.rawCpuUs)} ms raw node:http ${row.kind === "http" ? `${row.checked} GETs` : `${row.checked} inspect + stats`}`,
+        compared: row.rawCpuUs > 0 ? `checks ${times(row.checksCpuUs / row.rawCpuUs)} raw` : "",
+        target: `0 spawns; never waits for a check (sample() < ${row.answerDelayMs} ms answer delay)`,
+        verdict: verdict(row.spawnsPerCycle === 0 && neverWaits),
+      });
+    }
+  }
   if (f.footprint) {
     const { gaia, bare, windowSeconds, settleSeconds } = f.footprint;
     rows.push({ figure: `Idle CPU over ${Math.round(windowSeconds)} s from ${settleSeconds} s after start, default schedule`, gaia: `${gaia.cpuSeconds.toFixed(2)} s = ${gaia.cpuPercentOfCore.toFixed(2)}% of a core`, baseline: `${bare.cpuPercentOfCore.toFixed(2)}% bare grammY bot`, compared: "", target: "≤ 0.3% of a core", verdict: verdict(gaia.cpuPercentOfCore <= 0.3) });
@@ -402,6 +423,15 @@ function methodNotes(f: Figures): string[] {
           `With a multi-process service among the ${SERVICES} (a full scan every minute, 1 cycle in 4 at 15 s) the mean would be ${times((3 * twenty.probeCpuUs + twenty.fullCycleCpuUs) / 4 / twenty.rawCpuUs)} the raw reads; with a service down, every cycle is a full scan (${times(twenty.fullCycleRatio)}).`,
       );
     }
+  }
+  if (f.checkCost) {
+    const first = f.checkCost[0];
+    notes.push(
+      `Probe cycle with endpoints and containers: the real probe in-process, watching ${first?.checked ?? 20} HTTP endpoints (node:http servers on loopback) or ${first?.checked ?? 20} running containers (the e2e tests' fake Docker Engine API on a unix socket); both served by a child process (bench/check-servers.ts), so the CPU counted is the probe's own, and each answer waits ${first?.answerDelayMs ?? 100} ms. ` +
+        `The checks run in the background as under \`gaia start\` (every probe period, here ${first?.periodMs ?? 250} ms, at most one in flight per service), so their cost is not inside sample(): a cycle's CPU is the whole process's user+system CPU over a window of ${WINDOW_CYCLES} cycles, divided by the cycles, which counts the sample and every check that ran in the window (${f.checkCost.map((r) => `${r.runsPerCycle.toFixed(1)} check runs a cycle for ${r.kind === "http" ? "endpoints" : "containers"}`).join(", ")}; a container's check is two requests, inspect and stats). ` +
+        `The probe part is the same probe without these services measured the same way (host figures only; the process rows above add their own cost), the checks' part the difference; median of ${ROUNDS} windows alternated with the baselines. The baseline is the same requests made with node:http and nothing else (a new connection each, body read; for containers inspect then stats, JSON parsed). ` +
+        "Never waits: sample()'s slowest wall time over the windows, against the answers' delay. Spawns are counted by wrapping node:child_process around a window of cycles and the checks within it.",
+    );
   }
   if (f.engineDay) {
     const e = f.engineDay;

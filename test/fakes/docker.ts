@@ -28,10 +28,16 @@ export class FakeDocker {
 
   private constructor(private readonly server: Server, readonly socket: string) {}
 
-  static async start(socket: string): Promise<FakeDocker> {
+  /** `answerDelayMs`: each answer waits this long, like a busy Docker daemon (the benchmark's slow answers). */
+  static async start(socket: string, options: { answerDelayMs?: number } = {}): Promise<FakeDocker> {
     rmSync(socket, { force: true });
     let fake: FakeDocker | undefined;
-    const server = createServer((req, res) => fake!.handle(req.method ?? "GET", req.url ?? "/", res));
+    const delay = options.answerDelayMs ?? 0;
+    const server = createServer((req, res) => {
+      const answer = () => fake!.handle(req.method ?? "GET", req.url ?? "/", res);
+      if (delay > 0) setTimeout(answer, delay);
+      else answer();
+    });
     fake = new FakeDocker(server, socket);
     await new Promise<void>((resolve) => server.listen(socket, resolve));
     return fake;
