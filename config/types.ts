@@ -20,6 +20,12 @@ export type ServiceMatch =
 /** Where the cgroup filesystem is mounted unless `systemd.cgroups` says otherwise. */
 export const DEFAULT_CGROUP_ROOT = "/sys/fs/cgroup";
 
+/** How long one D-Bus call to systemd may take; a unit takes two or three calls, one after the other. */
+export const UNIT_CALL_TIMEOUT_MS = 3_000;
+
+/** A unit check's deadline in the background: its calls' deadlines end to end. */
+export const UNIT_CHECK_TIMEOUT_MS = 3 * UNIT_CALL_TIMEOUT_MS;
+
 /** The system bus unless DBUS_SYSTEM_BUS_ADDRESS says otherwise. */
 export const DEFAULT_SYSTEM_BUS_ADDRESS = "unix:path=/var/run/dbus/system_bus_socket";
 

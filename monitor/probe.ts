@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRedactor, type Redact } from "../config/redact.js";
-import { type Config, CONTAINER_CHECK_TIMEOUT_MS, DEFAULT_CGROUP_ROOT, DEFAULT_SYSTEM_BUS_ADDRESS, type ServiceConfig } from "../config/types.js";
+import { type Config, CONTAINER_CHECK_TIMEOUT_MS, DEFAULT_CGROUP_ROOT, DEFAULT_SYSTEM_BUS_ADDRESS, type ServiceConfig, UNIT_CHECK_TIMEOUT_MS } from "../config/types.js";
 import {
   hostCpuPercent,
   type HostCpuTimes,
@@ -26,7 +26,8 @@ import {
 import { BackgroundChecks, type CheckReading, type CheckTimers, realTimers } from "./background-checks.js";
 import { checkEndpoint, isEndpointMatch } from "./endpoint-checks.js";
 import type { ContainerCheck, ContainerChecker } from "./container-checks.js";
-import type { UnitCheck } from "./unit-checks.js";
+import type { UnitChecker, UnitStateCheck } from "./unit-checks.js";
+import { type UnitFigures, UnitCgroups } from "./unit-cgroup.js";
 import { readDisks } from "./disk-figures.js";
 import { readHostFigures } from "./host-figures.js";
 import { matchServices } from "./match-services.js";
@@ -40,12 +41,6 @@ import type { EndpointResult, ProcessSample, ServiceObservation, Snapshot, TopPr
 
 /** How often the background checks run when the probe is not told its period (`probe.every`'s default). */
 const DEFAULT_CHECK_EVERY_MS = 15_000;
-
-/** The unit checker's shape, named here so that the D-Bus client is only imported when used. */
-interface UnitChecker {
-  check(services: readonly ServiceConfig[]): Promise<Map<string, UnitCheck>>;
-  close(): void;
-}
 
 /** What a probe needs; everything it touches on the host is named here. */
 export interface ProbeOptions {
@@ -161,15 +156,19 @@ export function createProbe(options: ProbeOptions): CheckingProbe {
     checkEveryMs,
     checkTimers,
   );
-  const hasUnits = services.some((s) => s.match.kind === "unit");
-  // Likewise the D-Bus client: loaded on the first probe that watches a unit.
+  // Likewise the D-Bus client: loaded by the first unit check. systemd's side of a unit runs in the
+  // background; its cgroup (files, no waiting) is read in the cycle.
   let unitChecker: Promise<UnitChecker> | undefined;
-  const checkUnits = () => {
-    unitChecker ??= import("./unit-checks.js").then((m) =>
-      m.createUnitChecker({ busAddress: options.systemBusAddress ?? DEFAULT_SYSTEM_BUS_ADDRESS, cgroupRoot: options.cgroupRoot ?? DEFAULT_CGROUP_ROOT, now }),
-    );
-    return unitChecker.then((checker) => checker.check(services));
+  const checkUnit = (unit: string) => {
+    unitChecker ??= import("./unit-checks.js").then((m) => m.createUnitChecker({ busAddress: options.systemBusAddress ?? DEFAULT_SYSTEM_BUS_ADDRESS }));
+    return unitChecker.then((checker) => checker.checkOne(unit));
   };
+  const unitChecks = new BackgroundChecks<UnitStateCheck>(
+    services.flatMap((s) => (s.match.kind === "unit" ? [{ name: s.name, deadlineMs: UNIT_CHECK_TIMEOUT_MS, run: checkUnit.bind(undefined, s.match.unit) }] : [])),
+    checkEveryMs,
+    checkTimers,
+  );
+  const unitCgroups = new UnitCgroups(options.cgroupRoot ?? DEFAULT_CGROUP_ROOT, now);
   const stats: ProbeStats = { scans: 0, fastCycles: 0, spawns: 0, fdScans: 0 };
   const redact = options.redact ?? createRedactor();
   // A port's owners are found through every process's file descriptors, so with a port service
@@ -202,14 +201,13 @@ export function createProbe(options: ProbeOptions): CheckingProbe {
   }
 
   async function sample(): Promise<Snapshot> {
-    if (options.waitForChecks) await Promise.all([endpointChecks.runOnce(), containerChecks.runOnce()]);
+    if (options.waitForChecks) await Promise.all([endpointChecks.runOnce(), containerChecks.runOnce(), unitChecks.runOnce()]);
     else {
       endpointChecks.start();
       containerChecks.start();
+      unitChecks.start();
     }
     const takenAt = now();
-    // Units are read while the table is: their figures come from it (cgroup v1), so they are awaited.
-    const unitChecks = hasUnits ? checkUnits() : undefined;
     // The fast path: only the known processes' stat files, when they are all still there as they were.
     const fastPids = fastPathAllowed ? known.fastPids(takenAt) : undefined;
     let fastTable = fastPids ? readProcesses(procRoot, fastPids, { takenAt, pageSize }) : undefined;
@@ -264,11 +262,21 @@ export function createProbe(options: ProbeOptions): CheckingProbe {
       });
       if (fastPathAllowed) known.remember(matched, table, pidFilesRead);
     }
-    const units = unitChecks ? await unitChecks : undefined;
+    // Each unit's cgroup as its latest check named it, read now.
+    const unitReadings = new Map<string, { reading: CheckReading<UnitStateCheck>; figures?: UnitFigures }>();
+    for (const service of services) {
+      const reading = unitChecks.read(service.name);
+      if (!reading) continue;
+      if (reading.kind === "result") unitReadings.set(service.name, { reading, figures: unitCgroups.figures(service.name, reading.result) });
+      else {
+        unitCgroups.forget(service.name);
+        unitReadings.set(service.name, { reading });
+      }
+    }
     // On cgroup v1 a unit's figures are its processes' own: those a fast cycle did not read are read now.
     let unitTable = table;
     let unitCpuPercents = cpuPercents;
-    const unitPidsToRead = onProc && units ? [...units.values()].flatMap((u) => (u.memoryBytes === undefined ? u.pids.filter((pid) => !table.processes.has(pid)) : [])) : [];
+    const unitPidsToRead = onProc ? [...unitReadings.values()].flatMap(({ figures }) => (figures && figures.memoryBytes === undefined ? figures.pids.filter((pid) => !table.processes.has(pid)) : [])) : [];
     if (unitPidsToRead.length > 0) {
       const extra = readProcesses(procRoot, unitPidsToRead, { takenAt, pageSize });
       unitTable = { ...table, processes: new Map([...table.processes, ...extra.processes]) };
@@ -277,21 +285,31 @@ export function createProbe(options: ProbeOptions): CheckingProbe {
     const observations: ServiceObservation[] = matched.map((m) => {
       const container = containerChecks.read(m.name);
       if (container) return containerObservation(m.name, container, host.memoryTotalBytes);
-      const unit = units?.get(m.name);
+      const unit = unitReadings.get(m.name);
       if (unit) {
-        const usage = serviceUsage(unit.pids, unitTable, unitCpuPercents, host.memoryTotalBytes, host.bootTime);
-        const memoryBytes = unit.memoryBytes ?? usage.memoryBytes;
-        const startedAt = unit.startedAt ?? (unit.up ? usage.startedAt : undefined);
+        const { reading, figures } = unit;
+        if (reading.kind === "unchecked") return uncheckedObservation(m.name);
+        const checkedAt = reading.completedAt !== undefined ? { checkedAt: new Date(reading.completedAt) } : {};
+        if (reading.kind === "no-answer" || !figures) {
+          const restarts = reading.result?.unit.restarts ?? 0;
+          // Past the check's deadline without an answer: down, the reason systemd's silence.
+          return { name: m.name, up: false, pids: [], processCount: 0, cpuPercent: 0, memoryBytes: 0, memoryPercent: 0, unit: { activeState: "unknown", subState: "unknown", restarts, problem: "timeout" }, ...checkedAt };
+        }
+        const state = reading.result;
+        const usage = serviceUsage(figures.pids, unitTable, unitCpuPercents, host.memoryTotalBytes, host.bootTime);
+        const memoryBytes = figures.memoryBytes ?? usage.memoryBytes;
+        const startedAt = state.startedAt ?? (state.up ? usage.startedAt : undefined);
         return {
           name: m.name,
-          up: unit.up,
-          pids: unit.pids,
-          processCount: unit.pids.length,
-          cpuPercent: unit.cpuPercent ?? usage.cpuPercent,
+          up: state.up,
+          pids: figures.pids,
+          processCount: figures.pids.length,
+          cpuPercent: figures.cpuPercent ?? usage.cpuPercent,
           memoryBytes,
           memoryPercent: host.memoryTotalBytes > 0 ? (memoryBytes / host.memoryTotalBytes) * 100 : 0,
           ...(startedAt ? { startedAt } : {}),
-          unit: unit.unit,
+          unit: state.unit,
+          ...checkedAt,
         };
       }
       const endpoint = endpointChecks.read(m.name);
@@ -348,10 +366,12 @@ export function createProbe(options: ProbeOptions): CheckingProbe {
     close() {
       endpointChecks.stop();
       containerChecks.stop();
+      unitChecks.stop();
       void unitChecker?.then((checker) => checker.close());
     },
     get checkStats() {
-      return { runs: endpointChecks.stats.runs + containerChecks.stats.runs, skipped: endpointChecks.stats.skipped + containerChecks.stats.skipped };
+      const all = [endpointChecks, containerChecks, unitChecks];
+      return { runs: all.reduce((n, c) => n + c.stats.runs, 0), skipped: all.reduce((n, c) => n + c.stats.skipped, 0) };
     },
   };
 }

@@ -19,6 +19,51 @@ export interface CgroupReading {
   cpuUsageUs?: number;
 }
 
+/** A unit's figures in one cycle: its processes, and on cgroup v2 memory and CPU (% of one core since the previous cycle). */
+export interface UnitFigures {
+  pids: number[];
+  /** cgroup v2 only; on v1 the probe sums the processes' own. */
+  memoryBytes?: number;
+  cpuPercent?: number;
+}
+
+/** Reads units' cgroups each cycle, keeping each unit's CPU counter so CPU covers the time between two cycles. */
+export class UnitCgroups {
+  private readonly previousCpu = new Map<string, { usageUs: number; at: number }>();
+
+  constructor(
+    private readonly root: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The figures of service `name`, from its cgroup (or its main pid alone when the cgroup cannot be read). */
+  figures(name: string, unit: { controlGroup?: string; mainPid?: number }): UnitFigures {
+    const cgroup = unit.controlGroup ? readUnitCgroup(this.root, unit.controlGroup) : undefined;
+    if (!cgroup) {
+      this.previousCpu.delete(name);
+      return { pids: unit.mainPid !== undefined ? [unit.mainPid] : [] };
+    }
+    const figures: UnitFigures = { pids: cgroup.pids };
+    if (cgroup.memoryBytes !== undefined) figures.memoryBytes = cgroup.memoryBytes;
+    if (cgroup.cpuUsageUs === undefined) {
+      this.previousCpu.delete(name);
+      return figures;
+    }
+    const at = this.now();
+    const before = this.previousCpu.get(name);
+    this.previousCpu.set(name, { usageUs: cgroup.cpuUsageUs, at });
+    const used = before ? cgroup.cpuUsageUs - before.usageUs : 0;
+    const elapsedUs = before ? (at - before.at) * 1000 : 0;
+    figures.cpuPercent = used > 0 && elapsedUs > 0 ? (used / elapsedUs) * 100 : 0;
+    return figures;
+  }
+
+  /** Forgets a unit's CPU counter (it stopped, or systemd could not be asked). */
+  forget(name: string): void {
+    this.previousCpu.delete(name);
+  }
+}
+
 /** Deep enough for a delegated service's own sub-cgroups; a real tree is never this deep below a unit. */
 const MAX_DEPTH = 8;
 

@@ -238,7 +238,7 @@ export async function collectStatusReport(sources: StatusSources, settings: Gaia
             },
           }
         : {}),
-      ...(seen && (seen.endpoint || seen.container || seen.unchecked) ? { checkedAt: seen.checkedAt?.toISOString() ?? null } : {}),
+      ...(seen && (seen.endpoint || seen.container || seen.unit || seen.unchecked) ? { checkedAt: seen.checkedAt?.toISOString() ?? null } : {}),
     };
   });
 
