@@ -15,6 +15,9 @@ import { bindNumbersAsParameters, waitForWriteLock } from "./sqlite-runner.js";
  */
 const BUSY_TIMEOUT_MS = 100;
 
+/** The most SQLite's page cache of gaia.db may hold, in KiB. */
+const PAGE_CACHE_KIB = 512;
+
 /**
  * The TypeORM DataSource of gaia.db: SQLite through better-sqlite3, WAL (readers never wait for
  * the writer) and a short busy timeout (a `gaia` CLI and the monitor may write at once; a longer
@@ -35,9 +38,10 @@ export function createDataSource(databaseFile: string, writes: SerializeWritesOp
     timeout: BUSY_TIMEOUT_MS,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma("synchronous = NORMAL");
-      // better-sqlite3 builds SQLite with a 16 MB page cache; 2 MB keeps a weeks-long monitor's
-      // memory flat as gaia.db grows (measured by the benchmark's simulated days).
-      db.pragma("cache_size = -2000");
+      // better-sqlite3 builds SQLite with a 16 MB page cache, and it fills as gaia.db grows: over
+      // the first day at 2 MB (the benchmark's simulated week). gaia's statements touch a few dozen
+      // pages (the tables' last pages, one index leaf per subject); the OS caches the rest of the file.
+      db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
       db.pragma("foreign_keys = ON");
     },
     logging: false,
