@@ -32,7 +32,8 @@ import { MonitorEngine } from "../incidents/monitor-engine.js";
 import { createProbe, type Probe } from "../monitor/probe.js";
 import { SampleRecorder } from "../queries/sample-recorder.js";
 import { startWatchedProcesses } from "./lib/watched-processes.js";
-import { cpuSecondsOf, rssBytesOf } from "./lib/proc-stats.js";
+import { cpuSecondsOf } from "./lib/proc-stats.js";
+import { memoryBreakdown, type MemoryBreakdown } from "./lib/memory-breakdown.js";
 import pino from "pino";
 
 /** What the orchestrator asks for. */
@@ -50,13 +51,23 @@ export interface EngineDayOptions {
   downCycles: number;
 }
 
+/** SQLite's state at a checkpoint, beside the memory figures. */
+export interface SqliteFigures {
+  /** Statements TypeORM's runner keeps prepared (its cache, statementCacheSize). */
+  statementsCached: number;
+  /** Statements compiled since the engine started (after the migrations). */
+  statementsPrepared: number;
+  /** gaia.db-wal's size on disk. */
+  walBytes: number;
+}
+
 /** What the worker reports. */
 export interface EngineDayReport {
   probeEveryMs: number;
   cycles: number;
   wallSeconds: number;
   /** RSS after a forced GC, by cycle. */
-  rssByCycle: { cycle: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number }[];
+  rssByCycle: ({ cycle: number; sqlite: SqliteFigures } & MemoryBreakdown)[];
   incidentsOpened: number;
   /** Incidents by subject kind and condition, e.g. `service:down`. */
   incidentsByKind: Record<string, number>;
@@ -102,6 +113,26 @@ try {
   let clock = Date.now();
   const now = () => new Date(clock);
   const { dataSource } = await openDatabase(config.paths.database);
+  // What SQLite holds besides its page cache: the statements TypeORM keeps prepared, and how many
+  // it has compiled in all (each a program in native memory while it lives; a statement compiled
+  // anew for every write churned the C allocator's heap until numbers were bound as parameters).
+  const driver = dataSource.driver as unknown as { databaseConnection: { prepare(sql: string): unknown }; queryRunner?: { stmtCache?: Map<string, unknown> } };
+  const connection = driver.databaseConnection;
+  const prepare = connection.prepare.bind(connection);
+  let prepared = 0;
+  connection.prepare = (sql: string) => {
+    prepared++;
+    return prepare(sql);
+  };
+  const sqliteFigures = (): SqliteFigures => {
+    let walBytes = 0;
+    try {
+      walBytes = statSync(`${config.paths.database}-wal`).size;
+    } catch {
+      // no WAL file
+    }
+    return { statementsCached: driver.queryRunner?.stmtCache?.size ?? 0, statementsPrepared: prepared, walBytes };
+  };
   const databaseBytes = async () => {
     await dataSource.query("PRAGMA wal_checkpoint(TRUNCATE)");
     const size = (path: string) => {
@@ -180,10 +211,8 @@ try {
     if (cycle % cyclesPerHour === 0) await retention();
     if (cycle % 5760 === 0) process.stderr.write(`    simulated ${(cycle * probeEveryMs / 3_600_000).toFixed(0)} h: cycle ${cycle}/${cycles}, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     if (checkpoints.has(cycle)) {
-      gc();
-      gc();
-      const memory = process.memoryUsage();
-      rssByCycle.push({ cycle, rssBytes: rssBytesOf(process.pid), heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external });
+      settleHeap();
+      rssByCycle.push({ cycle, ...memoryBreakdown(), sqlite: sqliteFigures() });
     }
     clock += probeEveryMs;
   }
@@ -227,6 +256,24 @@ try {
 // The engine's parts keep no promise of stopping by themselves (a pino stream, TypeORM's pool):
 // the report is out, so the worker ends here.
 process.exit(0);
+
+/**
+ * Full garbage collections until V8's heap stops shrinking (at most 10). What V8 holds after one
+ * or two depends on the collections before: each one ages compiled code and compacts a little
+ * more, so two readings one cycle apart, both after two forced collections, differed by 3 MB.
+ * Settled, they agree within half a MB, and each reading is the heap the engine needs, as gaia's
+ * idle time between probes lets V8's memory reducer find it.
+ */
+function settleHeap(): void {
+  gc!();
+  let before = process.memoryUsage().heapTotal;
+  for (let i = 0; i < 10; i++) {
+    gc!();
+    const after = process.memoryUsage().heapTotal;
+    if (after >= before) return;
+    before = after;
+  }
+}
 
 /**
  * The real probe, with the host CPU figure taken over at least the last second of real time and

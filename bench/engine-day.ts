@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import type { EngineDayOptions, EngineDayReport } from "./engine-day-worker.js";
+import type { MemoryBreakdown } from "./lib/memory-breakdown.js";
 
 const WORKER = fileURLToPath(new URL("./engine-day-worker.js", import.meta.url));
 
@@ -19,6 +20,35 @@ export interface GrowthWindow {
   rssAfterBytes: number;
   /** (after − before) / before. */
   growth: number;
+  /** How the RSS of each end divides between the parts of memory (see MemoryParts). */
+  partsBefore: MemoryParts;
+  partsAfter: MemoryParts;
+}
+
+/**
+ * RSS divided by owner, from a checkpoint's MemoryBreakdown; the parts add up to the RSS.
+ * `mallocMain` holds SQLite's page cache and compiled statements (better-sqlite3 runs them on the
+ * main thread); `mallocThreads` is what V8's and libuv's worker threads allocate (optimizing
+ * compiler zones, directory listings); `rest` is the other anonymous memory (large allocations
+ * mapped on their own, thread stacks, V8 pages freed but not yet given back).
+ */
+export interface MemoryParts {
+  /** Resident pages of mapped files: node's binary, shared libraries, better-sqlite3's addon. */
+  files: number;
+  /** V8's heap, resident: all its spaces. */
+  v8Heap: number;
+  /** Of which V8's compiled code (code_space). */
+  v8Code: number;
+  mallocMain: number;
+  mallocThreads: number;
+  rest: number;
+}
+
+function partsOf(point: MemoryBreakdown): MemoryParts {
+  const v8Heap = Object.values(point.v8SpacesBytes).reduce((a, b) => a + b, 0);
+  const files = point.rssFileBytes + point.rssShmemBytes;
+  const { mallocMainArena: mallocMain, mallocThreadArenas: mallocThreads } = point.anonymous;
+  return { files, v8Heap, v8Code: point.v8SpacesBytes.code_space ?? 0, mallocMain, mallocThreads, rest: point.rssBytes - files - v8Heap - mallocMain - mallocThreads };
 }
 
 export interface EngineDayResult {
@@ -34,6 +64,8 @@ export interface EngineDayResult {
     stricter: GrowthWindow;
     /** The most SQLite's page cache may hold; it fills as gaia.db grows. */
     sqliteCacheBytes: number;
+    /** Statements SQLite compiled over the week (TypeORM keeps up to 100 compiled). */
+    statementsPrepared: number;
     heapBeforeBytes: number;
     heapAfterBytes: number;
     rssByCycle: EngineDayReport["rssByCycle"];
@@ -100,7 +132,7 @@ export async function measureEngineDay(input: { services: number; prefix: string
   const after = at(CYCLES);
   const windows: GrowthWindow[] = WARM_UPS.map(({ warmUp, cycles }) => {
     const before = at(cycles);
-    return { warmUp, fromCycle: cycles, rssBeforeBytes: before.rssBytes, rssAfterBytes: after.rssBytes, growth: (after.rssBytes - before.rssBytes) / before.rssBytes };
+    return { warmUp, fromCycle: cycles, rssBeforeBytes: before.rssBytes, rssAfterBytes: after.rssBytes, growth: (after.rssBytes - before.rssBytes) / before.rssBytes, partsBefore: partsOf(before), partsAfter: partsOf(after) };
   });
   const stricter = windows.reduce((a, b) => (b.growth > a.growth ? b : a));
   const db = report.database;
@@ -122,6 +154,7 @@ export async function measureEngineDay(input: { services: number; prefix: string
       windows,
       stricter,
       sqliteCacheBytes: report.sqliteCacheBytes,
+      statementsPrepared: after.sqlite.statementsPrepared,
       heapBeforeBytes: at(stricter.fromCycle).heapUsedBytes,
       heapAfterBytes: after.heapUsedBytes,
       rssByCycle: report.rssByCycle,

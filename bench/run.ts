@@ -212,6 +212,18 @@ function signedMb(bytes: number): string {
   return `${bytes >= 0 ? "+" : "−"}${(Math.abs(bytes) / 1e6).toFixed(1)} MB`;
 }
 
+/**
+ * How RSS changed from each window's start to the end of the week, by owner (MemoryParts): what
+ * grew is named with its size, so a one-off fill-up and a leak read differently.
+ */
+function growthByPart(e: EngineDayResult): string {
+  const parts = (w: EngineDayResult["memory"]["windows"][number]) => {
+    const d = (key: keyof typeof w.partsAfter) => signedMb(w.partsAfter[key] - w.partsBefore[key]);
+    return `mapped files (node's binary, libraries) ${d("files")}, V8's heap ${d("v8Heap")} (its compiled code ${d("v8Code")}), the C allocator's main heap (SQLite's page cache and statements) ${d("mallocMain")}, its arenas for V8's worker threads ${d("mallocThreads")}, other anonymous memory (pages V8 keeps for reuse, allocations mapped on their own, thread stacks) ${d("rest")}`;
+  };
+  return `Each reading is also divided by owner (results.json, rssByCycle: /proc/self/status, V8's heap spaces, and the C allocator's heaps from /proc/self/smaps). ${e.memory.windows.map((w) => `From the ${w.warmUp} start to the end: ${parts(w)}.`).join(" ")}`;
+}
+
 /** The gaia.yml services of the watched processes: each matched by its process name. */
 function yamlServices(names: string[]): Record<string, unknown>[] {
   return names.map((name) => ({ name, match: { process: name } }));
@@ -369,10 +381,16 @@ function missNotes(f: Figures, rows: readonly TableRow[]): string[] {
     const g = f.engineDay.memory;
     const late = g.rssByCycle.filter((p) => p.cycle >= g.windows[g.windows.length - 1].fromCycle);
     const rss = late.map((p) => p.rssBytes);
+    const grew = (key: "mallocMain" | "mallocThreads" | "v8Heap") => signedMb(g.stricter.partsAfter[key] - g.stricter.partsBefore[key]);
     notes.push(
-      `Missed, memory growth: the V8 heap in use is flat over the week (${mb(g.heapBeforeBytes)} at cycle ${g.stricter.fromCycle}, ${mb(g.heapAfterBytes)} at the end), so no JavaScript object accumulates; ` +
-        `what grows is memory outside the heap (better-sqlite3/SQLite and the C allocator), and the RSS readings after the first day swing between ${mb(Math.min(...rss))} and ${mb(Math.max(...rss))} from one reading to the next, so a growth taken between two single readings moves by as much. ` +
-        "Not yet found: which native allocation grows (SQLite's page cache is capped at 2 MB; glibc's per-thread arenas, MALLOC_ARENA_MAX, are the next suspect to measure).",
+      `Missed, memory growth: from the ${g.stricter.warmUp} start the V8 heap in use went from ${mb(g.heapBeforeBytes)} to ${mb(g.heapAfterBytes)} (no JavaScript object accumulates), and by owner (above) V8's heap ${grew("v8Heap")}, the C allocator's main heap ${grew("mallocMain")} and its arenas for V8's worker threads ${grew("mallocThreads")}; ` +
+        `the RSS readings after the first day swing between ${mb(Math.min(...rss))} and ${mb(Math.max(...rss))} from one reading to the next, so a growth taken between two single readings moves by as much. ` +
+        "What was found, each measured with this worker during development (a simulated day, or the week; readings after two forced collections): TypeORM's SQLite driver wrote every number into the SQL text, so nearly every write was a statement never seen before, compiled and later freed: 10,133 in one simulated day, and the C allocator's heaps grew with the churn (the week: +20.4% from the 1 hour start); " +
+        "with numbers bound as parameters (entities/sqlite-runner.ts), 37 statements a day and +9.6% over the week, +1 hour to +7 days, with the C allocator's heaps flat after the first day. " +
+        "SQLite's page cache filled over the first day (the main heap +2.9 MB at its former 2 MB cap; +0.6 MB at 512 KiB). " +
+        "What is left is the first day's fill-up of V8: its optimized code, and the C allocator's arenas of its worker threads (the optimizing compiler and the garbage collector allocate there: with --single-threaded they stay empty and the main heap grows instead, with UV_THREADPOOL_SIZE=1 they grow as before), flat after the first day in each week measured. " +
+        "Measured and not shipped: MALLOC_ARENA_MAX=2 (one shared arena: a simulated day +7.4% and +6.6% against +9.1%, but the week +11.3% against +8.4%, what the thread arenas no longer held went to the main heap), MALLOC_ARENA_MAX=1 (+6.7% over a day, the loop twice as slow), --max-semi-space-size=1 (RSS 30 MB lower, growth +14.2% over a day from the lower base), --single-threaded (+5.0% over a day; every garbage collection and compilation on the main thread). " +
+        "What might reach 5% (not measured): less code for V8 to optimize in the monitoring loop (TypeORM's query building on every write: entities/ as prepared better-sqlite3 statements, as for memory above).",
     );
   }
   if (f.footprint && missed("Idle CPU")) {
@@ -436,7 +454,7 @@ function methodNotes(f: Figures): string[] {
   if (f.engineDay) {
     const e = f.engineDay;
     notes.push(
-      `Memory growth and gaia.db: a worker process drives the real engine (MonitorEngine: probe → rules → incidents, audit, outbox, rules' state and samples in gaia.db) over ${SERVICES} real processes with a clock advanced ${e.database.probeEveryMs / 1000} s per cycle, as fast as it runs: ${e.cycles} cycles = ${e.days} simulated days (${e.wallSeconds.toFixed(0)} s here), with one service killed and restarted every ${e.flapEveryCycles} cycles (incidents, alerts). RSS is read after a forced GC every simulated 6 hours; growth is from the end of a warm-up to the end of the week, from two starts (${e.memory.windows.map((w) => `after ${w.warmUp}, cycle ${w.fromCycle}: ${mb(w.rssBeforeBytes)} → ${mb(w.rssAfterBytes)}`).join("; ")}), because in the first hours RSS climbs while V8 compiles and its heap and SQLite's page cache fill; the verdict takes the larger. SQLite's page cache is capped by \`PRAGMA cache_size = -2000\` (entities/data-source.ts sets it on gaia's connection: ${mb(e.memory.sqliteCacheBytes)}, instead of better-sqlite3's 16 MB), so what gaia.db's growth can add to RSS is bounded by that, and a week's gaia.db (past its size from the first day on) has filled it within the windows. Host CPU in this loop is taken over ≥ 1 s of real time without the loop's own CPU (a few-ms cycle against /proc/stat's 10 ms ticks reads 0, 50 or 100%). Delivery renders every alert with the real renderer and a sender that accepts it. The database is measured after a WAL checkpoint; ${e.database.retentionNote}`,
+      `Memory growth and gaia.db: a worker process drives the real engine (MonitorEngine: probe → rules → incidents, audit, outbox, rules' state and samples in gaia.db) over ${SERVICES} real processes with a clock advanced ${e.database.probeEveryMs / 1000} s per cycle, as fast as it runs: ${e.cycles} cycles = ${e.days} simulated days (${e.wallSeconds.toFixed(0)} s here), with one service killed and restarted every ${e.flapEveryCycles} cycles (incidents, alerts). RSS (VmRSS) is read every simulated 6 hours and at the end of each warm-up, in the same process throughout (nothing is restarted or reset between the readings), each time after full garbage collections repeated until V8's heap stops shrinking (after only two, as until 2026-12-02, two readings one cycle apart differed by 3 MB: what V8 keeps depends on the collections before); growth is from the end of a warm-up to the end of the week, from two starts (${e.memory.windows.map((w) => `after ${w.warmUp}, cycle ${w.fromCycle}: ${mb(w.rssBeforeBytes)} → ${mb(w.rssAfterBytes)}`).join("; ")}), because what the engine holds is not settled at once: V8 compiles and optimizes more of the code as it runs, and SQLite's page cache fills as gaia.db is written; the verdict takes the larger. ${growthByPart(e)} SQLite's page cache is capped by \`PRAGMA cache_size\` (entities/data-source.ts sets it on gaia's connection: ${mb(e.memory.sqliteCacheBytes)}, instead of better-sqlite3's 16 MB); it lives in the C allocator's main heap. SQLite compiled ${e.memory.statementsPrepared} statements over the week: gaia binds numbers as parameters (TypeORM's SQLite driver writes them into the SQL text), so each query is the same text each time and stays compiled in TypeORM's statement cache. Host CPU in this loop is taken over ≥ 1 s of real time without the loop's own CPU (a few-ms cycle against /proc/stat's 10 ms ticks reads 0, 50 or 100%). Delivery renders every alert with the real renderer and a sender that accepts it. The database is measured after a WAL checkpoint; ${e.database.retentionNote}`,
     );
   }
   if (f.killToAlert) {
