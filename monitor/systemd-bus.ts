@@ -47,6 +47,8 @@ export class SystemdBusError extends Error {
 /** One connection to the system bus, made when first needed and again after it is lost. */
 export class SystemdBus {
   private bus: MessageBus | undefined;
+  /** The calls waiting on the current connection: one 'error' listener fails them all (not one listener per call). */
+  private waiting = new Set<(error: unknown) => void>();
   /** Whether the current connection has answered once: then a failure means it went away, and one retry on a new connection is worth it. */
   private answered = false;
 
@@ -132,13 +134,14 @@ export class SystemdBus {
 
   private callOnce(message: Message): Promise<Message> {
     const bus = this.connect();
+    const waiting = this.waiting;
     return new Promise<Message>((resolve, reject) => {
       let settled = false;
       const settle = (error: SystemdBusError | undefined, reply?: Message) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        errorsOf(bus).off("error", onError);
+        waiting.delete(onError);
         if (error) {
           // A reply that is a D-Bus error leaves the connection sound; anything else ends it.
           if (!error.fromReply) this.drop(bus);
@@ -153,7 +156,7 @@ export class SystemdBus {
         () => settle(new SystemdBusError(`no answer from systemd on ${this.address} within ${this.timeoutMs} ms`, "timeout")),
         this.timeoutMs,
       );
-      errorsOf(bus).on("error", onError);
+      waiting.add(onError);
       let pending: Promise<Message | null>;
       try {
         pending = bus.call(message);
@@ -172,10 +175,13 @@ export class SystemdBus {
     if (this.bus) return this.bus;
     // sessionBus() is the library's client for any address; its systemBus() would read the environment itself.
     const bus = sessionBus({ busAddress: this.address });
-    // Without a listener an 'error' event would throw; each call listens for its own as well.
-    errorsOf(bus).on("error", () => {
+    // Without a listener an 'error' event would throw; this one drops the connection and fails the calls waiting on it.
+    const waiting = new Set<(error: unknown) => void>();
+    errorsOf(bus).on("error", (error: unknown) => {
       if (this.bus === bus) this.drop(bus);
+      for (const fail of [...waiting]) fail(error);
     });
+    this.waiting = waiting;
     // The library queues calls on a connection whose peer hung up (dbus-daemon restarted) instead of
     // failing them; its connection's 'end' turned into an error fails them now, not at their deadline.
     (bus as unknown as { _connection?: EventEmitter })._connection?.once?.("end", () => errorsOf(bus).emit("error", new Error("the system bus closed the connection")));

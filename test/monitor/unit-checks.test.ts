@@ -95,6 +95,21 @@ describe.skipIf(!daemon)(`unit checks through systemd's D-Bus API${daemon ? "" :
     expect(systemd.calls).toContain("LoadUnit gone.service");
   });
 
+  it("reads 20 units at once over one connection without piling listeners on it", async () => {
+    const { bus, systemd } = await stubSystemd();
+    const units = Array.from({ length: 20 }, (_, i) => `u${i}.service`);
+    for (const unit of units) systemd.set(unit, { activeState: "active", subState: "running" });
+    const checker = createUnitChecker({ busAddress: bus.address });
+    cleanups.push(() => checker.close());
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    cleanups.push(() => void process.off("warning", onWarning));
+    for (let round = 0; round < 3; round++) expect((await Promise.all(units.map((u) => checker.checkOne(u)))).every((c) => c.up)).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings).not.toContain("MaxListenersExceededWarning");
+  });
+
   it("gives each call a deadline: a systemd that never answers reads as unknown (timeout), and answers again later", async () => {
     const { bus, systemd } = await stubSystemd();
     systemd.set("web.service", { activeState: "active", subState: "running" });
