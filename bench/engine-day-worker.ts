@@ -261,8 +261,7 @@ process.exit(0);
  * Full garbage collections until V8's heap stops shrinking (at most 10). What V8 holds after one
  * or two depends on the collections before: each one ages compiled code and compacts a little
  * more, so two readings one cycle apart, both after two forced collections, differed by 3 MB.
- * Settled, they agree within half a MB, and each reading is the heap the engine needs, as gaia's
- * idle time between probes lets V8's memory reducer find it.
+ * Settled, they agree within half a MB (measured over a simulated day).
  */
 function settleHeap(): void {
   gc!();
