@@ -150,6 +150,11 @@ export class ServiceRestarter {
       await bus.restartUnit(unit);
     } catch (failure) {
       error = (failure as Error).message;
+      const problem = (failure as { problem?: string }).problem;
+      // What systemd answers a user other than root without polkit's consent.
+      if (problem === "InteractiveAuthorizationRequired" || problem === "AccessDenied") {
+        error += `; gaia's user needs polkit's org.freedesktop.systemd1.manage-units for ${unit} (or run gaia as root, or give the service a restart: command)`;
+      }
     } finally {
       bus.close();
     }

@@ -113,7 +113,7 @@ export function registerMonitorMetrics(registry: Registry, sources: MonitorMetri
         }
       },
     });
-  perService("gaia_service_up", "1 when at least one process of the service was found (endpoints: it answers; containers: it runs)", (s) => (s.unchecked ? undefined : s.up ? 1 : 0));
+  perService("gaia_service_up", "1 when at least one process of the service was found (endpoints: it answers; containers: it runs; units: systemd has it up)", (s) => (s.unchecked ? undefined : s.up ? 1 : 0));
   perService("gaia_service_processes", "Processes matched for the service", (s) => s.processCount);
   perService("gaia_service_memory_bytes", "Service resident memory summed over its processes", (s) => s.memoryBytes);
   perService("gaia_service_response_seconds", "Time an http or tcp endpoint took to answer in its latest check", (s) =>

@@ -121,6 +121,8 @@ export class FakeSystemd {
   private readonly loaded = new Set<string>();
   /** While true, calls get no answer at all (a hung systemd). */
   silent = false;
+  /** While true, RestartUnit is refused as systemd refuses a user without polkit's consent. */
+  refuseRestart = false;
   /** Every call, as "Member arg". */
   readonly calls: string[] = [];
   /** Units restarted through Manager.RestartUnit, in order. */
@@ -163,7 +165,8 @@ export class FakeSystemd {
           reply("o", [unitObjectPath(arg)]);
           return true;
         case "RestartUnit":
-          if (!this.units.has(arg)) error("org.freedesktop.systemd1.NoSuchUnit", `Unit ${arg} not found.`);
+          if (this.refuseRestart) error("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", "Interactive authentication required.");
+          else if (!this.units.has(arg)) error("org.freedesktop.systemd1.NoSuchUnit", `Unit ${arg} not found.`);
           else {
             this.restarts.push(arg);
             reply("o", [`/org/freedesktop/systemd1/job/${this.restarts.length}`]);

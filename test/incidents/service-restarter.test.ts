@@ -9,6 +9,7 @@ import { createRedactor } from "../../config/redact.js";
 import { tempDatabase } from "../helpers/temp-database.js";
 import { makeTempHome } from "../helpers/temp-home.js";
 import { FAKE_GITHUB_TOKEN } from "../helpers/fake-tokens.js";
+import { FakeSystemd, findDbusDaemon, PrivateBus } from "../fakes/systemd.js";
 
 const service = (restart: string): ServiceConfig => ({ name: "agent", match: { kind: "process", process: "agent" }, restart });
 
@@ -76,5 +77,28 @@ describe("the Restart button's command", () => {
     await expect(restarter.restart(service("true"), "telegram:2")).rejects.toBeInstanceOf(RestartInProgress);
     expect((await first).exitCode).toBe(0);
     expect(restarter.isRunning("agent")).toBe(false);
+  });
+
+  it.skipIf(!findDbusDaemon())("restarts a unit without a restart command through Manager.RestartUnit, and says what to grant when systemd refuses", async () => {
+    const bus = await PrivateBus.start();
+    cleanups.push(() => bus.remove());
+    const systemd = await FakeSystemd.start(bus.address);
+    cleanups.push(() => systemd.stop());
+    systemd.set("nginx.service", { activeState: "failed", subState: "failed" });
+    const db = await tempDatabase();
+    const home = makeTempHome();
+    cleanups.push(() => db.close(), () => home.cleanup());
+    const restarter = new ServiceRestarter({ home: home.home, tmpDir: join(home.home, ".tmp"), audit: new AuditTrail(db.dataSource), systemBusAddress: bus.address });
+    const web: ServiceConfig = { name: "web", match: { kind: "unit", unit: "nginx.service" } };
+    expect(await restarter.restart(web, "telegram:7")).toMatchObject({ service: "web", exitCode: 0, timedOut: false });
+    expect(systemd.restarts).toEqual(["nginx.service"]);
+    systemd.refuseRestart = true;
+    const refused = await restarter.restart(web, "telegram:7");
+    expect(refused.exitCode).toBeNull();
+    expect(refused.error).toContain("InteractiveAuthorizationRequired");
+    expect(refused.error).toContain("polkit's org.freedesktop.systemd1.manage-units for nginx.service");
+    const messages = (await db.dataSource.getRepository(AuditEvent).find({ order: { id: "ASC" } })).map((e) => e.message);
+    expect(messages[1]).toBe("Restarted unit nginx.service through systemd's D-Bus API");
+    expect(messages[3]).toMatch(/^Restart of web \(unit nginx.service\) failed: systemd answered org.freedesktop.DBus.Error.InteractiveAuthorizationRequired/);
   });
 });
