@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "./config-error.js";
+import { collectProblems, collectProblemsAsync } from "./collect-problems.js";
 import { loadEnvironment } from "./load-environment.js";
 import { readRegularFile } from "./read-regular-file.js";
 import { gaiaPaths, resolveHome } from "./paths.js";
@@ -37,21 +38,10 @@ export async function loadCachedConfig(options: {
 }): Promise<Config> {
   const paths = gaiaPaths(resolveHome(options.processEnv, options.cwd));
   const problems: string[] = [];
-  let env: Config["env"] | undefined;
-  let loaded: { settings: GaiaConfig; usingDefaults: boolean } | undefined;
-  try {
-    env = loadEnvironment(paths, options.processEnv);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  try {
-    const allowMissing = options.allowMissingSettings?.(env) ?? false;
-    loaded = await validatedSettings(paths.configFile, paths.home, join(paths.tmpDir, VALIDATED_SETTINGS_FILE), allowMissing);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
+  const env = collectProblems(problems, () => loadEnvironment(paths, options.processEnv));
+  const allowMissing = options.allowMissingSettings?.(env) ?? false;
+  const cacheFile = join(paths.tmpDir, VALIDATED_SETTINGS_FILE);
+  const loaded = await collectProblemsAsync(problems, () => validatedSettings(paths.configFile, paths.home, cacheFile, allowMissing));
   if (problems.length > 0 || !env || !loaded) throw new ConfigError(problems);
   return Object.freeze({ paths, env, settings: loaded.settings, usingDefaults: loaded.usingDefaults });
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from "./config-error.js";
+import { collectProblems } from "./collect-problems.js";
 import { loadEnvironment } from "./load-environment.js";
 import { loadSettings } from "./load-settings.js";
 import { gaiaPaths, resolveHome } from "./paths.js";
@@ -16,22 +17,9 @@ export function loadConfig(options: {
 }): Config {
   const paths = gaiaPaths(resolveHome(options.processEnv, options.cwd));
   const problems: string[] = [];
-  let env: Config["env"] | undefined;
-  let loaded: ReturnType<typeof loadSettings> | undefined;
-  try {
-    env = loadEnvironment(paths, options.processEnv);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  try {
-    const allowMissing =
-      typeof options.allowMissingSettings === "function" ? options.allowMissingSettings(env) : options.allowMissingSettings;
-    loaded = loadSettings(paths.configFile, paths.home, { allowMissing });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
+  const env = collectProblems(problems, () => loadEnvironment(paths, options.processEnv));
+  const allowMissing = typeof options.allowMissingSettings === "function" ? options.allowMissingSettings(env) : options.allowMissingSettings;
+  const loaded = collectProblems(problems, () => loadSettings(paths.configFile, paths.home, { allowMissing }));
   if (problems.length > 0 || !env || !loaded) throw new ConfigError(problems);
   return Object.freeze({ paths, env, settings: loaded.settings, usingDefaults: loaded.usingDefaults });
 }
