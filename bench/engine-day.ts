@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import type { EngineDayOptions, EngineDayReport } from "./engine-day-worker.js";
 import type { MemoryBreakdown } from "./lib/memory-breakdown.js";
+import { SHIPPED_NODE_FLAGS } from "./lib/shipped-node-flags.js";
 
 const WORKER = fileURLToPath(new URL("./engine-day-worker.js", import.meta.url));
 
@@ -113,7 +114,7 @@ export async function measureEngineDay(input: { services: number; prefix: string
     flapEveryCycles: 1000,
     downCycles: 8,
   };
-  const worker = spawn(process.execPath, ["--expose-gc", WORKER, JSON.stringify(options)], { stdio: ["ignore", "pipe", "inherit"] });
+  const worker = spawn(process.execPath, [...SHIPPED_NODE_FLAGS, "--expose-gc", WORKER, JSON.stringify(options)], { stdio: ["ignore", "pipe", "inherit"] });
   const stopWorker = () => worker.kill("SIGTERM");
   process.on("exit", stopWorker);
   let stdout = "";

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { freePort } from "../../test/helpers/gaia-process.js";
+import { SHIPPED_NODE_FLAGS } from "./shipped-node-flags.js";
 
 /**
  * The shipped CLI: the bundle in dist/ that `npm run bench` builds first (`npm run build`), not
@@ -117,7 +118,7 @@ export function startNodeProcess(args: string[], options: { cwd: string; env: Re
 
 /** Starts `gaia start` in `home` (whose .private/.env names the fake Telegram). */
 export function startGaia(home: string): BenchProcess {
-  return startNodeProcess([GAIA_BIN, "start"], { cwd: home, env: gaiaEnvironment(home) });
+  return startNodeProcess([...SHIPPED_NODE_FLAGS, GAIA_BIN, "start"], { cwd: home, env: gaiaEnvironment(home) });
 }
 
 /** Runs `gaia ARGS` to completion; resolves with its exit code, output and wall time. */
