@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { ADMIN, alertButtons, eventually, monitoringHarness, type MonitoringHarness } from "./monitoring-harness.js";
+import { ADMIN, eventually, monitoringHarness, restartFromAlert, type MonitoringHarness } from "./monitoring-harness.js";
 import { FakeDocker } from "../fakes/docker.js";
 import { runGaia } from "../helpers/gaia-process.js";
 
@@ -50,16 +50,7 @@ describe("containers: match by name through the Docker Engine API", () => {
     const down = await h.tg.waitForMessage(/jellyfin is down/, { timeoutMs: 15_000 });
     expect(down.plainText).toContain("Container: exited with code 137");
     expect(down.plainText).toContain("Watched by: Docker container jellyfin");
-    const restart = alertButtons(down, "jellyfin").find((b) => b.label === "Restart");
-    expect(restart).toBeDefined();
-
-    const first = h.tg.pressButton({ chatId: ADMIN, messageId: down.messageId, fromId: ADMIN, data: restart!.data });
-    expect((await h.tg.waitForCallbackAnswer(first)).text).toContain("Confirm restart");
-    const current = () => h.tg.messages(ADMIN).find((m) => m.messageId === down.messageId)!;
-    await eventually(() => current().buttons.some((b) => b.text === "⚠️ Confirm restart jellyfin"), 5000, "confirm button shown");
-    const confirm = current().buttons.find((b) => b.text === "⚠️ Confirm restart jellyfin")!.callbackData!;
-    h.tg.pressButton({ chatId: ADMIN, messageId: down.messageId, fromId: ADMIN, data: confirm });
-    await h.tg.waitForMessage(/Restarted jellyfin: exit code 0/, { timeoutMs: 15_000 });
+    await restartFromAlert(h.tg, down, "jellyfin");
     expect(docker.restarts).toEqual(["jellyfin"]);
     await h.tg.waitForMessage(/jellyfin is back up/, { timeoutMs: 15_000 });
 

@@ -3,6 +3,7 @@
  * periods, and real child processes to watch (an idle "service" and a CPU burner that burns only
  * while its flag file exists). Everything started here is stopped by `cleanup()`.
  */
+import { expect } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -155,6 +156,23 @@ export function alertButtons(message: SentMessage, subject: string): { label: st
     if (words.includes(subject)) return [{ label: words.filter((w) => w !== subject).join(" "), data: button.callbackData! }];
     return [];
   });
+}
+
+/**
+ * Presses a down alert's Restart, then the "⚠️ Confirm restart NAME" it turns into, as an admin
+ * does, and waits for gaia's "Restarted NAME: exit code 0".
+ */
+export async function restartFromAlert(tg: FakeTelegram, down: SentMessage, name: string): Promise<void> {
+  const restart = alertButtons(down, name).find((b) => b.label === "Restart");
+  expect(restart, "the alert's Restart button").toBeDefined();
+  const first = tg.pressButton({ chatId: ADMIN, messageId: down.messageId, fromId: ADMIN, data: restart!.data });
+  expect((await tg.waitForCallbackAnswer(first)).text).toContain("Confirm restart");
+  const current = () => tg.messages(ADMIN).find((m) => m.messageId === down.messageId)!;
+  const confirmText = `⚠️ Confirm restart ${name}`;
+  await eventually(() => current().buttons.some((b) => b.text === confirmText), 5000, "confirm button shown");
+  const confirm = current().buttons.find((b) => b.text === confirmText)!.callbackData!;
+  tg.pressButton({ chatId: ADMIN, messageId: down.messageId, fromId: ADMIN, data: confirm });
+  await tg.waitForMessage(new RegExp(`Restarted ${name}: exit code 0`), { timeoutMs: 15_000 });
 }
 
 /** Polls `check` every 100 ms until it returns true or `timeoutMs` passes. */

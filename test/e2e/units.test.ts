@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ADMIN, alertButtons, eventually, monitoringHarness, type MonitoringHarness } from "./monitoring-harness.js";
+import { ADMIN, eventually, monitoringHarness, restartFromAlert, type MonitoringHarness } from "./monitoring-harness.js";
 import { FakeSystemd, findDbusDaemon, PrivateBus } from "../fakes/systemd.js";
 import { runGaia } from "../helpers/gaia-process.js";
 
@@ -95,16 +95,7 @@ describe.skipIf(!daemon)(`units: match by name through systemd's D-Bus API${daem
     expect(down.plainText).toContain("🔴 web is down");
     expect(down.plainText).toContain("Unit: failed (exit 1)");
     expect(down.plainText).toContain("Watched by: systemd unit web.service");
-    const restart = alertButtons(down, "web").find((b) => b.label === "Restart");
-    expect(restart).toBeDefined();
-
-    const first = h.tg.pressButton({ chatId: ADMIN, messageId: down.messageId, fromId: ADMIN, data: restart!.data });
-    expect((await h.tg.waitForCallbackAnswer(first)).text).toContain("Confirm restart");
-    const current = () => h.tg.messages(ADMIN).find((m) => m.messageId === down.messageId)!;
-    await eventually(() => current().buttons.some((b) => b.text === "⚠️ Confirm restart web"), 5000, "confirm button shown");
-    const confirm = current().buttons.find((b) => b.text === "⚠️ Confirm restart web")!.callbackData!;
-    h.tg.pressButton({ chatId: ADMIN, messageId: down.messageId, fromId: ADMIN, data: confirm });
-    await h.tg.waitForMessage(/Restarted web: exit code 0/, { timeoutMs: 15_000 });
+    await restartFromAlert(h.tg, down, "web");
     expect(systemd.restarts).toEqual(["web.service"]);
     // systemd runs the restart job: the unit is active again.
     systemd.set("web.service", running);
