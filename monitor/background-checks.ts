@@ -35,9 +35,14 @@ export interface CheckTimers {
   clearTimeout(handle: unknown): void;
 }
 
-/** Node's own; timers are unref'd, so a forgotten probe does not keep a process alive. */
+/**
+ * Node's own; timers are unref'd, so a forgotten probe does not keep a process alive. The clock is
+ * the monotonic one in epoch milliseconds: when the wall clock jumps (NTP after a power cut, a
+ * manual date), a fresh result must not read as hours old (a false "no answer") nor a stale
+ * one as fresh.
+ */
 export const realTimers: CheckTimers = {
-  now: Date.now,
+  now: () => performance.timeOrigin + performance.now(),
   setTimeout: (run, ms) => setTimeout(run, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { BackgroundChecks, STALE_AFTER_PERIODS, type BackgroundCheck } from "../../monitor/background-checks.js";
+import { describe, expect, it, vi } from "vitest";
+import { BackgroundChecks, realTimers, STALE_AFTER_PERIODS, type BackgroundCheck } from "../../monitor/background-checks.js";
 import { ManualTimers, settle } from "./manual-timers.js";
 
 const PERIOD = 1_000;
@@ -119,5 +119,19 @@ describe("checks in the background", () => {
     expect(checks.read("a")).toMatchObject({ kind: "result", result: "a up" });
     expect(checks.read("b")).toMatchObject({ kind: "result", result: "b up" });
     expect(timers.waiting).toBe(0); // nothing scheduled: a one-off
+  });
+
+  it("ages results on the monotonic clock, which a wall clock jump (NTP after a power cut) does not move", () => {
+    // A jump of the wall clock cannot be made in a test; what can be checked is which clock the
+    // ages come from: one that advances with performance.now() and not with Date.now().
+    const before = realTimers.now();
+    const monotonic = performance.now();
+    const ahead = vi.spyOn(performance, "now").mockReturnValue(monotonic + 3_600_000);
+    try {
+      expect(realTimers.now() - before).toBeGreaterThanOrEqual(3_600_000);
+    } finally {
+      ahead.mockRestore();
+    }
+    expect(Math.abs(realTimers.now() - Date.now())).toBeLessThan(60_000); // still epoch milliseconds (checkedAt)
   });
 });
