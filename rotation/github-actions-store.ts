@@ -18,7 +18,7 @@ export class GithubActionsStore implements SecretStore {
 
   async write(token: Secret): Promise<void> {
     const [owner, repo] = this.repository.split("/");
-    const octokit = githubClient(this.apiUrl, token.reveal());
+    const octokit = await githubClient(this.apiUrl, token.reveal());
     try {
       const { data: key } = await octokit.rest.actions.getRepoPublicKey({ owner, repo });
       const sealed = sealBox(new TextEncoder().encode(token.reveal()), Buffer.from(key.key, "base64"));

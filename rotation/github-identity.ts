@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Octokit } from "@octokit/rest";
+import type { Octokit } from "@octokit/rest";
 import { Secret } from "../config/secret.js";
 import { signAppJwt } from "./app-jwt.js";
 import { RotationFailed } from "./rotation-errors.js";
@@ -32,8 +32,12 @@ export interface GithubIdentity {
   isDead(token: Secret): Promise<boolean>;
 }
 
-/** Octokit against `GITHUB_API_URL`, quiet: gaia reports failures itself, without the token. */
-export function githubClient(apiUrl: string, auth?: string): Octokit {
+/**
+ * Octokit against `GITHUB_API_URL`, quiet: gaia reports failures itself, without the token.
+ * Octokit is loaded at the first call to GitHub, not at start: most monitors never rotate.
+ */
+export async function githubClient(apiUrl: string, auth?: string): Promise<Octokit> {
+  const { Octokit } = await import("@octokit/rest");
   return new Octokit({
     ...(auth !== undefined ? { auth } : {}),
     baseUrl: apiUrl,
@@ -61,7 +65,7 @@ abstract class BaseIdentity {
   async smokeTest(token: Secret, repository: string): Promise<void> {
     const [owner, repo] = repository.split("/");
     try {
-      await githubClient(this.apiUrl, token.reveal()).request("GET /repos/{owner}/{repo}", { owner, repo });
+      await (await githubClient(this.apiUrl, token.reveal())).request("GET /repos/{owner}/{repo}", { owner, repo });
     } catch (error) {
       throw failure(error, `reading ${repository}`, this.apiUrl);
     }
@@ -69,7 +73,7 @@ abstract class BaseIdentity {
 
   protected async answers401(route: string, token: Secret): Promise<boolean> {
     try {
-      await githubClient(this.apiUrl, token.reveal()).request(route);
+      await (await githubClient(this.apiUrl, token.reveal())).request(route);
       return false;
     } catch (error) {
       const status = statusOf(error);
@@ -86,7 +90,7 @@ export class PatIdentity extends BaseIdentity implements GithubIdentity {
 
   async readFacts(token: Secret): Promise<TokenFacts> {
     try {
-      const { data, headers } = await githubClient(this.apiUrl, token.reveal()).request("GET /user");
+      const { data, headers } = await (await githubClient(this.apiUrl, token.reveal())).request("GET /user");
       const expiration = parseTokenExpiration(headers["github-authentication-token-expiration"] as string | undefined);
       return {
         login: data.login,
@@ -103,7 +107,7 @@ export class PatIdentity extends BaseIdentity implements GithubIdentity {
   /** GitHub's credential revocation: unauthenticated by design (an authenticated call gets 403); 202 whatever it did. */
   async revoke(token: Secret): Promise<void> {
     try {
-      await githubClient(this.apiUrl).request("POST /credentials/revoke", { credentials: [token.reveal()] });
+      await (await githubClient(this.apiUrl)).request("POST /credentials/revoke", { credentials: [token.reveal()] });
     } catch (error) {
       throw failure(error, "revoking the old token", this.apiUrl);
     }
@@ -128,7 +132,7 @@ export class AppIdentity extends BaseIdentity implements GithubIdentity {
     super(apiUrl);
   }
 
-  private jwtClient(): Octokit {
+  private jwtClient(): Promise<Octokit> {
     // Read at each use: the key file may be replaced while gaia runs.
     const key = readFileSync(this.app.privateKeyFile, "utf8");
     return githubClient(this.apiUrl, signAppJwt(this.app.appId, key, this.now()));
@@ -136,7 +140,7 @@ export class AppIdentity extends BaseIdentity implements GithubIdentity {
 
   async expectedLogin(): Promise<string> {
     try {
-      const { data } = await this.jwtClient().request("GET /app");
+      const { data } = await (await this.jwtClient()).request("GET /app");
       return `${data!.slug}[bot]`;
     } catch (error) {
       throw failure(error, "reading the App (check GITHUB_APP_ID and the key file)", this.apiUrl);
@@ -146,7 +150,7 @@ export class AppIdentity extends BaseIdentity implements GithubIdentity {
   async mint(): Promise<{ token: Secret; facts: TokenFacts }> {
     const login = await this.expectedLogin();
     try {
-      const { data } = await this.jwtClient().request("POST /app/installations/{installation_id}/access_tokens", {
+      const { data } = await (await this.jwtClient()).request("POST /app/installations/{installation_id}/access_tokens", {
         installation_id: Number(this.app.installationId),
         ...(this.repository ? { repositories: [this.repository.split("/")[1]] } : {}),
         permissions: this.permissions,
@@ -163,7 +167,7 @@ export class AppIdentity extends BaseIdentity implements GithubIdentity {
   /** An installation token cannot ask GET /user; what it can see tells that it is alive. */
   async readFacts(token: Secret): Promise<TokenFacts> {
     try {
-      const { headers } = await githubClient(this.apiUrl, token.reveal()).request("GET /installation/repositories", { per_page: 1 });
+      const { headers } = await (await githubClient(this.apiUrl, token.reveal())).request("GET /installation/repositories", { per_page: 1 });
       const expiration = parseTokenExpiration(headers["github-authentication-token-expiration"] as string | undefined);
       return { login: await this.expectedLogin(), kind: tokenKindOf(token.reveal()), scopes: null, expiresAt: expiration ?? null };
     } catch (error) {
@@ -175,7 +179,7 @@ export class AppIdentity extends BaseIdentity implements GithubIdentity {
   /** An installation token revokes itself; GitHub's credential revocation does not take `ghs_` tokens. */
   async revoke(token: Secret): Promise<void> {
     try {
-      await githubClient(this.apiUrl, token.reveal()).request("DELETE /installation/token");
+      await (await githubClient(this.apiUrl, token.reveal())).request("DELETE /installation/token");
     } catch (error) {
       if (statusOf(error) === 401) return; // already dead (expired within the hour, or revoked before a crash)
       throw failure(error, "revoking the old installation token", this.apiUrl);
