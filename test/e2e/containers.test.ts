@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { ADMIN, eventually, monitoringHarness, restartFromAlert, type MonitoringHarness } from "./monitoring-harness.js";
+import { askStatus, eventually, monitoringHarness, restartFromAlert, type MonitoringHarness } from "./monitoring-harness.js";
 import { FakeDocker } from "../fakes/docker.js";
 import { runGaia } from "../helpers/gaia-process.js";
 
@@ -36,9 +36,7 @@ describe("containers: match by name through the Docker Engine API", () => {
     let statusText = "";
     await eventually(
       async () => {
-        const waiting = h.tg.waitForMessage(/^Gaia · /, { chatId: ADMIN, newOnly: true, timeoutMs: 15_000 });
-        h.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/status" });
-        statusText = (await waiting).plainText;
+        statusText = await askStatus(h.tg);
         return /CPU 50%/.test(statusText);
       },
       30_000,

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ADMIN, eventually, monitoringHarness, type MonitoringHarness } from "./monitoring-harness.js";
+import { askStatus, eventually, monitoringHarness, type MonitoringHarness } from "./monitoring-harness.js";
 
 function canMount(): boolean {
   const dir = mkdtempSync(join(tmpdir(), "gaia-mount-probe-"));
@@ -58,11 +58,9 @@ describe.skipIf(!canMount())("every disk: host.disks with a tmpfs as an extra mo
     expect(await h.metric(`gaia_host_disk_size_bytes{mountpoint="${media}"}`)).toBe(1024 * 1024);
     expect(await h.metric('gaia_host_disk_mounted{mountpoint="/"}')).toBe(1);
 
-    const waiting = h.tg.waitForMessage(/^Gaia · /, { chatId: ADMIN, newOnly: true, timeoutMs: 15_000 });
-    h.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/status" });
-    const status = await waiting;
-    expect(status.plainText).toMatch(new RegExp(`Disk\\s+[\\d.]+%\\s+.* of .*  ${escape(media)}`));
-    expect(status.plainText).toMatch(/Disk\s+[\d.]+%\s+.* of .*  \/\n/);
+    const status = await askStatus(h.tg);
+    expect(status).toMatch(new RegExp(`Disk\\s+[\\d.]+%\\s+.* of .*  ${escape(media)}`));
+    expect(status).toMatch(/Disk\s+[\d.]+%\s+.* of .*  \/\n/);
 
     // Filled up: 100% used, at the threshold.
     try {
@@ -80,11 +78,9 @@ describe.skipIf(!canMount())("every disk: host.disks with a tmpfs as an extra mo
     await h.tg.waitForMessage(new RegExp(`host disk ${escape(media)} back to normal`), { timeoutMs: 15_000 });
     await eventually(async () => (await h.metric(`gaia_host_disk_mounted{mountpoint="${media}"}`)) === 0, 15_000, "media unmounted in /metrics");
 
-    const again = h.tg.waitForMessage(/^Gaia · /, { chatId: ADMIN, newOnly: true, timeoutMs: 15_000 });
-    h.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/status" });
-    const second = await again;
-    expect(second.plainText).toContain(`${media} not mounted`);
-    expect(second.plainText).toMatch(new RegExp(`host mount ${escape(media)} since`));
+    const second = await askStatus(h.tg);
+    expect(second).toContain(`${media} not mounted`);
+    expect(second).toMatch(new RegExp(`host mount ${escape(media)} since`));
 
     // Plugged in again.
     mount(media);

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type AddressInfo } from "node:net";
-import { ADMIN, eventually, monitoringHarness, type MonitoringHarness } from "./monitoring-harness.js";
+import { askStatus, eventually, monitoringHarness, type MonitoringHarness } from "./monitoring-harness.js";
 import { selfSignedCertificate } from "../fakes/tls-certificate.js";
 
 const listen = (server: Server | ReturnType<typeof createTcpServer>, port = 0) =>
@@ -70,12 +70,10 @@ describe("endpoints: http, https and tcp answers", () => {
     expect(expiry! * 1000 - Date.now()).toBeLessThan(6 * 86_400_000);
 
     // /status: each endpoint answers, with its time.
-    const waiting = h.tg.waitForMessage(/^Gaia · /, { chatId: ADMIN, newOnly: true, timeoutMs: 15_000 });
-    h.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/status" });
-    const status = await waiting;
-    expect(status.plainText).toMatch(/jellyfin · answers in \d+ ms · HTTP 200/);
-    expect(status.plainText).toMatch(/postgres · answers in \d+ ms/);
-    expect(status.plainText).toMatch(/proxy · answers in \d+ ms · HTTP 200 · certificate until/);
+    const status = await askStatus(h.tg);
+    expect(status).toMatch(/jellyfin · answers in \d+ ms · HTTP 200/);
+    expect(status).toMatch(/postgres · answers in \d+ ms/);
+    expect(status).toMatch(/proxy · answers in \d+ ms · HTTP 200 · certificate until/);
 
     // The page answers without the expected text: down, with what was watched.
     healthy = false;

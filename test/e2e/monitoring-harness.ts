@@ -158,6 +158,13 @@ export function alertButtons(message: SentMessage, subject: string): { label: st
   });
 }
 
+/** Sends /status as the admin and returns the text of gaia's answer. */
+export async function askStatus(tg: FakeTelegram): Promise<string> {
+  const waiting = tg.waitForMessage(/^Gaia · /, { chatId: ADMIN, newOnly: true, timeoutMs: 15_000 });
+  tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/status" });
+  return (await waiting).plainText;
+}
+
 /**
  * Presses a down alert's Restart, then the "⚠️ Confirm restart NAME" it turns into, as an admin
  * does, and waits for gaia's "Restarted NAME: exit code 0".

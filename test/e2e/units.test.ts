@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ADMIN, eventually, monitoringHarness, restartFromAlert, type MonitoringHarness } from "./monitoring-harness.js";
+import { ADMIN, askStatus, eventually, monitoringHarness, restartFromAlert, type MonitoringHarness } from "./monitoring-harness.js";
 import { FakeSystemd, findDbusDaemon, PrivateBus } from "../fakes/systemd.js";
 import { runGaia } from "../helpers/gaia-process.js";
 
@@ -75,9 +75,7 @@ describe.skipIf(!daemon)(`units: match by name through systemd's D-Bus API${daem
       let statusText = "";
       await eventually(
         async () => {
-          const waiting = h.tg.waitForMessage(/^Gaia · /, { chatId: ADMIN, newOnly: true, timeoutMs: 15_000 });
-          h.tg.sendUserMessage({ chatId: ADMIN, fromId: ADMIN, text: "/status" });
-          statusText = (await waiting).plainText;
+          statusText = await askStatus(h.tg);
           return /web · active \(running\) · up 1h · main pid 4242 · 2 processes · CPU (4\d|5\d)% · 96(\.0)? MiB$/m.test(statusText);
         },
         30_000,
